@@ -1,0 +1,91 @@
+"""Safeline's HTTP app: the public site (web chat, channels, console) and the internal site (NLG)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.gateway import Gateway
+from bot.http_security import json_errors, security_headers
+from bot.language import LanguagePolicy
+from bot.locales import Catalog, load_locales
+from bot.nlg import nlg_routes
+from bot.rasa_client import RasaClient
+from bot.stores import open_store
+from bot.webchat.routes import webchat_routes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """The long-lived objects shared by both sites."""
+
+    settings: Settings
+    catalog: Catalog
+    gateway: Gateway
+
+
+def build_services(settings: Settings) -> Services:
+    """Load locales, the language detector, the store and the Rasa client."""
+    catalog = Catalog(
+        load_locales(),
+        default_language=settings.default_language,
+        constants={"helpline_name": settings.helpline_name, "emergency_number": settings.emergency_number},
+    )
+    missing = [code for code in settings.languages if code not in catalog.locales]
+    if missing:
+        raise RuntimeError(f"no locale file for configured languages: {', '.join(missing)}")
+    store = open_store(settings)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
+    policy = LanguagePolicy(settings.languages, settings.default_language)
+    return Services(settings, catalog, Gateway(settings, store, rasa, catalog, policy))
+
+
+def public_app(services: Services) -> web.Application:
+    """The site people and operators reach (SAFELINE_PORT)."""
+    app = web.Application(
+        middlewares=[security_headers, json_errors],
+        client_max_size=services.settings.max_body_bytes,
+    )
+    app["settings"] = services.settings
+    app["gateway"] = services.gateway
+    app.add_routes(webchat_routes())
+
+    async def health(_: web.Request) -> web.Response:
+        ready = await services.gateway.rasa.is_ready()
+        return web.json_response({"ok": True, "rasa": ready}, status=200 if ready else 503)
+
+    app.router.add_get("/healthz", health)
+    return app
+
+
+def internal_app(services: Services) -> web.Application:
+    """The localhost-only site Rasa calls for NLG."""
+    app = web.Application(middlewares=[json_errors], client_max_size=8 * 1024 * 1024)
+    app.add_routes(nlg_routes(services.catalog))
+    return app
+
+
+async def serve(settings: Settings) -> None:
+    """Run both sites until SIGINT/SIGTERM."""
+    services = build_services(settings)
+    runners = [web.AppRunner(public_app(services), access_log=None), web.AppRunner(internal_app(services), access_log=None)]
+    for runner in runners:
+        await runner.setup()
+    await web.TCPSite(runners[0], settings.host, settings.port).start()
+    await web.TCPSite(runners[1], "127.0.0.1", settings.internal_port).start()
+    log.info("Safeline listening on %s:%s (internal 127.0.0.1:%s)", settings.host, settings.port, settings.internal_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    for runner in runners:
+        await runner.cleanup()
+    await services.gateway.rasa.close()
+    await services.gateway.store.close()

@@ -1,0 +1,180 @@
+"""Safeline's configuration: every setting comes from the environment, with safe defaults.
+
+This module is the one place that reads `os.environ`; everything else receives a `Settings`.
+The README's configuration table mirrors the fields below.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+SUPPORTED_LANGUAGES: tuple[str, ...] = (
+    "en", "es", "fr", "pt", "ru", "uk", "ar", "th", "vi", "id", "tl", "ro",
+)
+
+
+class ConfigError(ValueError):
+    """A setting is present but unusable; the message names the variable and the fix."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    """Read an integer setting, refusing garbage with a message that names the variable."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """Read a yes/no setting (1/0, true/false, yes/no, on/off)."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _secret_key(env: Mapping[str, str], data_dir: Path, production: bool) -> str:
+    """The HMAC/encryption master key; generated once per data dir for local use only."""
+    key = env.get("SAFELINE_SECRET_KEY", "").strip()
+    if key:
+        if len(key) < 32:
+            raise ConfigError("SAFELINE_SECRET_KEY must be at least 32 characters")
+        return key
+    if production:
+        raise ConfigError(
+            "SAFELINE_SECRET_KEY is required in production "
+            "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
+    # Local runs keep a generated key beside their data so pseudonyms survive a restart.
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All of Safeline's settings; build with `Settings.from_env()`."""
+
+    production: bool
+    host: str
+    port: int
+    internal_port: int
+    public_url: str
+    secret_key: str = field(repr=False)
+    api_token: Optional[str] = field(repr=False)
+    admin_password: Optional[str] = field(repr=False)
+    rasa_url: str
+    rasa_port: int
+    actions_port: int
+    redis_url: Optional[str]
+    data_dir: Path
+    languages: tuple[str, ...]
+    default_language: str
+    operator_language: str
+    emergency_number: str
+    helpline_name: str
+    default_country: Optional[str]
+    referrals_file: Path
+    quick_exit_url: str
+    conversation_ttl_s: int
+    rasa_timeout_s: float
+    max_message_chars: int
+    max_body_bytes: int
+    telegram_bot_token: Optional[str] = field(repr=False)
+    telegram_webhook_secret: Optional[str] = field(repr=False)
+    telegram_api_base_url: Optional[str]
+    twilio_account_sid: Optional[str]
+    twilio_auth_token: Optional[str] = field(repr=False)
+    twilio_from_number: Optional[str] = field(repr=False)
+    argos_packages_dir: Path
+
+    @property
+    def internal_url(self) -> str:
+        """Where Rasa and the action server reach Safeline's internal API (NLG, erasure)."""
+        return f"http://127.0.0.1:{self.internal_port}"
+
+    @property
+    def internal_token(self) -> str:
+        """Bearer token for the internal API, derived so no extra secret must be configured."""
+        import hashlib
+        import hmac
+
+        return hmac.new(self.secret_key.encode(), b"safeline-internal-api", hashlib.sha256).hexdigest()
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
+        """Build settings from environment variables (or a given mapping, for tests)."""
+        env = os.environ if env is None else env
+        production = env.get("SAFELINE_ENV", "development").strip().lower() == "production"
+        data_dir = Path(env.get("SAFELINE_DATA_DIR", str(PROJECT_ROOT / "var"))).resolve()
+        port = _int(env, "SAFELINE_PORT", 8000, 1)
+        rasa_port = _int(env, "RASA_PORT", 5005, 1)
+        languages = tuple(
+            code.strip() for code in env.get("SAFELINE_LANGUAGES", ",".join(SUPPORTED_LANGUAGES)).split(",")
+            if code.strip()
+        )
+        unknown = sorted(set(languages) - set(SUPPORTED_LANGUAGES))
+        if unknown:
+            raise ConfigError(
+                f"SAFELINE_LANGUAGES has languages without locale and NLU data: {', '.join(unknown)}"
+            )
+        default_language = env.get("SAFELINE_DEFAULT_LANGUAGE", "en").strip() or "en"
+        if default_language not in languages:
+            raise ConfigError(f"SAFELINE_DEFAULT_LANGUAGE={default_language} is not in SAFELINE_LANGUAGES")
+        operator_language = env.get("SAFELINE_OPERATOR_LANGUAGE", "en").strip() or "en"
+        referrals = env.get("SAFELINE_REFERRALS_FILE", "").strip()
+        return cls(
+            production=production,
+            host=env.get("SAFELINE_HOST", "127.0.0.1").strip() or "127.0.0.1",
+            port=port,
+            internal_port=_int(env, "SAFELINE_INTERNAL_PORT", 5056, 1),
+            public_url=(env.get("SAFELINE_PUBLIC_URL", "").strip() or f"http://localhost:{port}").rstrip("/"),
+            secret_key=_secret_key(env, data_dir, production),
+            api_token=env.get("SAFELINE_API_TOKEN", "").strip() or None,
+            admin_password=env.get("SAFELINE_ADMIN_PASSWORD", "") or None,
+            rasa_url=(env.get("RASA_URL", "").strip() or f"http://127.0.0.1:{rasa_port}").rstrip("/"),
+            rasa_port=rasa_port,
+            actions_port=_int(env, "ACTIONS_PORT", 5055, 1),
+            redis_url=env.get("REDIS_URL", "").strip() or None,
+            data_dir=data_dir,
+            languages=languages,
+            default_language=default_language,
+            operator_language=operator_language,
+            emergency_number=env.get("SAFELINE_EMERGENCY_NUMBER", "112").strip() or "112",
+            helpline_name=env.get("SAFELINE_HELPLINE_NAME", "Safeline").strip() or "Safeline",
+            default_country=env.get("SAFELINE_DEFAULT_COUNTRY", "").strip().upper() or None,
+            referrals_file=Path(referrals) if referrals else PROJECT_ROOT / "referrals" / "example.yml",
+            quick_exit_url=env.get("SAFELINE_QUICK_EXIT_URL", "").strip()
+            or "https://www.google.com/search?q=weather+today",
+            conversation_ttl_s=_int(env, "SAFELINE_CONVERSATION_TTL", 7 * 24 * 3600, 60),
+            rasa_timeout_s=float(_int(env, "SAFELINE_RASA_TIMEOUT", 20, 1)),
+            max_message_chars=_int(env, "SAFELINE_MAX_MESSAGE_CHARS", 4000, 100),
+            max_body_bytes=_int(env, "SAFELINE_MAX_BODY_BYTES", 64 * 1024, 1024),
+            telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
+            telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or None,
+            telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or None,
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", "").strip() or None,
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", "").strip() or None,
+            twilio_from_number=env.get("TWILIO_FROM_NUMBER", "").strip() or None,
+            argos_packages_dir=Path(env.get("ARGOS_PACKAGES_DIR", str(data_dir / "argos-packages"))),
+        )

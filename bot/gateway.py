@@ -1,0 +1,192 @@
+"""The gateway: one inbound text from any channel in, the bot's reply out.
+
+It owns what Rasa should not: the conversation's language (detected here, sticky, passed to Rasa
+as the `language` slot that the NLG endpoint renders by), and the effects that custom actions ask
+for through control messages (a language chosen on purpose, a handoff request, an erasure).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from actions.control import CONTROL_KEY
+from bot.config import Settings
+from bot.language import LanguagePolicy, LanguageState
+from bot.locales import Catalog
+from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.stores.base import Store
+
+log = logging.getLogger(__name__)
+
+_PAYLOAD = re.compile(r"^/[a-z_]+(\{.*\})?$", re.DOTALL)
+_CHANGE_LANGUAGE_PAYLOAD = re.compile(r"^/change_language(\{.*\})$", re.DOTALL)
+
+
+@dataclass
+class Reply:
+    """What the bot answers to one inbound message."""
+
+    messages: list[dict[str, Any]]
+    language: str
+    erased: bool = False
+    controls: list[dict[str, Any]] = field(default_factory=list)
+
+
+def clean_text(text: str, max_chars: int) -> str:
+    """Normalise Unicode, drop control characters, trim and cap the length Rasa will see."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return text.strip()[:max_chars]
+
+
+def _requested_language(payload: str) -> Optional[str]:
+    """The language code in a `/change_language{"language": "xx"}` button payload, if any."""
+    match = _CHANGE_LANGUAGE_PAYLOAD.match(payload)
+    if not match:
+        return None
+    try:
+        value = json.loads(match.group(1)).get("language")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _now() -> str:
+    """Current time, ISO 8601 UTC."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Gateway:
+    """Carries messages between channels and Rasa for every conversation, one at a time each."""
+
+    def __init__(self, settings: Settings, store: Store, rasa: RasaClient, catalog: Catalog,
+                 policy: LanguagePolicy):
+        self.settings = settings
+        self.store = store
+        self.rasa = rasa
+        self.catalog = catalog
+        self.policy = policy
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _lock(self, conversation: str) -> asyncio.Lock:
+        """Serialise turns of one conversation so replies keep their order."""
+        return self._locks.setdefault(conversation, asyncio.Lock())
+
+    async def handle_text(self, channel: str, conversation: str, text: str) -> Reply:
+        """Process one inbound text and return the reply (raises RasaUnavailable if Rasa is down)."""
+        async with self._lock(conversation):
+            try:
+                return await self._turn(channel, conversation, text)
+            finally:
+                lock = self._locks.get(conversation)
+                if lock is not None and not lock._waiters:  # no one queued: drop it, keep the dict small
+                    self._locks.pop(conversation, None)
+
+    async def _turn(self, channel: str, conversation: str, text: str) -> Reply:
+        """One turn: language, Rasa, control messages, saved state."""
+        record = await self.store.get_conversation(conversation) or {"channel": channel, "created_at": _now()}
+        before = LanguageState.from_dict(record["language"]) if "language" in record else self.policy.initial()
+        text = clean_text(text, self.settings.max_message_chars)
+        state = self._observe_language(before, text)
+
+        prefix: list[dict[str, Any]] = []
+        if state.interpreter_needed and not before.interpreter_needed:
+            note = self.catalog.render("utter_interpreter_available", state.language)
+            if note:
+                prefix.append(note)
+
+        slots: dict[str, Any] = {}
+        if record.get("rasa_language") != state.language:
+            slots["language"] = state.language
+        if state.interpreter_needed and not record.get("rasa_interpreter_needed"):
+            slots["interpreter_needed"] = True
+            slots["detected_language"] = state.detected
+        if "rasa_channel" not in record:
+            slots["channel"] = channel
+        if slots:
+            await self.rasa.set_slots(conversation, slots)
+            record["rasa_language"] = state.language
+            record["rasa_interpreter_needed"] = state.interpreter_needed
+            record["rasa_channel"] = channel
+
+        responses = await self.rasa.send(conversation, text, metadata={"channel": channel})
+        messages, controls = self._split(responses)
+        reply = Reply(messages=prefix + messages, language=state.language, controls=controls)
+
+        for control in controls:
+            if control.get("set_language"):
+                state = self.policy.explicit(state, str(control["set_language"]))
+                record["rasa_language"] = state.language
+                reply.language = state.language
+            if control.get("handoff_requested"):
+                await self.store.add_handoff_request(conversation, {
+                    "conversation": conversation, "channel": channel, "language": state.language,
+                    "interpreter_needed": state.interpreter_needed, "created_at": _now(),
+                    "status": "open",
+                })
+        if any(c.get("erase") for c in controls):
+            await self.erase(conversation)
+            reply.erased = True
+            return reply
+
+        record["language"] = state.to_dict()
+        record["updated_at"] = _now()
+        await self.store.put_conversation(conversation, record)
+        return reply
+
+    def _observe_language(self, state: LanguageState, text: str) -> LanguageState:
+        """Apply a language button, or detect from what the person wrote."""
+        if _PAYLOAD.match(text):
+            requested = _requested_language(text)
+            return self.policy.explicit(state, requested) if requested else state
+        return self.policy.observe(state, text)
+
+    @staticmethod
+    def _split(responses: list[dict]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Separate what the person should see from Safeline control messages."""
+        messages: list[dict[str, Any]] = []
+        controls: list[dict[str, Any]] = []
+        for response in responses:
+            custom = response.get("custom")
+            if isinstance(custom, dict) and isinstance(custom.get(CONTROL_KEY), dict):
+                controls.append(custom[CONTROL_KEY])
+                continue
+            if response.get("text"):
+                message: dict[str, Any] = {"text": response["text"]}
+                buttons = [
+                    {"title": b.get("title", ""), "payload": b.get("payload", "")}
+                    for b in response.get("buttons") or [] if isinstance(b, dict)
+                ]
+                if buttons:
+                    message["buttons"] = buttons
+                messages.append(message)
+        return messages, controls
+
+    async def language_of(self, conversation: str) -> str:
+        """The reply language of a conversation (the default for unknown ones)."""
+        record = await self.store.get_conversation(conversation)
+        if record and "language" in record:
+            return LanguageState.from_dict(record["language"]).language
+        return self.settings.default_language
+
+    async def erase(self, conversation: str) -> None:
+        """Delete everything kept under the pseudonym: Rasa's tracker and Safeline's records."""
+        await self.store.delete_conversation(conversation)
+        try:
+            await self.rasa.erase(conversation)
+        except RasaUnavailable:
+            # Safeline's own records are gone already; the tracker is retried by the caller's
+            # retry policy, and an in-memory tracker dies with the Rasa process in any case.
+            log.warning("tracker erasure deferred: Rasa unavailable")
+            raise
+
+    def unavailable_reply(self, language: str) -> Reply:
+        """What the person sees when Rasa cannot answer: kept short, with the emergency number."""
+        message = self.catalog.render("utter_service_unavailable", language)
+        return Reply(messages=[message] if message else [], language=language)

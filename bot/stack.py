@@ -1,0 +1,161 @@
+"""`python -m bot.stack`: start Rasa, the action server and Safeline's app; stop them all on Ctrl-C.
+
+Used by `make run` and by the integration tests (as a library, on free ports).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional
+
+from bot.config import PROJECT_ROOT, ConfigError, Settings
+
+VENV_BIN = Path(sys.executable).parent
+MODELS_DIR = PROJECT_ROOT / "models"
+
+
+class StackError(RuntimeError):
+    """A process of the stack failed to start; the message says which and where its log is."""
+
+
+def _http_ok(url: str, timeout: float = 2.0) -> bool:
+    """True when a GET answers 2xx."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def latest_model(models_dir: Path = MODELS_DIR) -> Path:
+    """The newest trained model, or a clear error telling how to make one."""
+    models = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise StackError(f"no trained model in {models_dir}: run `make train` (or `make run`)")
+    return models[-1]
+
+
+@dataclass
+class Stack:
+    """The three processes of a local Safeline, with their logs in `<data_dir>/logs`."""
+
+    env: dict[str, str]
+    model: Optional[Path] = None
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def settings(self) -> Settings:
+        """Settings as the child processes will see them."""
+        return Settings.from_env(self.env)
+
+    def _spawn(self, name: str, argv: list[str], extra_env: Optional[Mapping[str, str]] = None) -> None:
+        """Start one process with its output in a log file."""
+        logs = self.settings.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log_file = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child process
+        env = {**self.env, **(extra_env or {})}
+        self.processes[name] = subprocess.Popen(
+            argv, cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start(self, timeout_s: float = 240.0) -> None:
+        """Start every process and wait until Rasa has loaded its model and Safeline answers."""
+        settings = self.settings
+        model = self.model or latest_model()
+        self.env.setdefault("ACTIONS_PORT", str(settings.actions_port))
+        self.env.setdefault("SAFELINE_INTERNAL_PORT", str(settings.internal_port))
+        self._spawn("safeline", [sys.executable, "-m", "bot"])
+        self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+                                "-p", str(settings.actions_port)], {"SANIC_HOST": "127.0.0.1"})
+        self._spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1",
+                             "-p", str(settings.rasa_port), "--model", str(model),
+                             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"])
+        deadline = time.monotonic() + timeout_s
+        checks = {
+            "safeline": f"http://127.0.0.1:{settings.port}/static/chat.css",
+            "actions": f"http://127.0.0.1:{settings.actions_port}/health",
+            "rasa": f"http://127.0.0.1:{settings.rasa_port}/status",
+        }
+        pending = dict(checks)
+        while pending:
+            for name, url in list(pending.items()):
+                if self.processes[name].poll() is not None:
+                    self.stop()
+                    raise StackError(f"{name} exited during start-up; see {settings.data_dir / 'logs' / (name + '.log')}")
+                if _http_ok(url):
+                    pending.pop(name)
+            if time.monotonic() > deadline:
+                self.stop()
+                raise StackError(f"not ready after {timeout_s:.0f}s: {', '.join(pending)}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        """Terminate every process (SIGTERM, then SIGKILL after a grace period)."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def kill(self, name: str) -> None:
+        """Kill one process hard (fault tests)."""
+        process = self.processes[name]
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def main() -> int:
+    """Run the stack in the foreground until Ctrl-C."""
+    env = dict(os.environ)
+    try:
+        settings = Settings.from_env(env)
+    except ConfigError as exc:
+        print(f"safeline: configuration error: {exc}", file=sys.stderr)
+        return 2
+    stack = Stack(env)
+    print("Starting Rasa, the action server and Safeline (first start takes about a minute)...", flush=True)
+    try:
+        stack.start()
+    except StackError as exc:
+        print(f"safeline: {exc}", file=sys.stderr)
+        return 1
+    print(
+        "\nSafeline is running.\n"
+        f"  Web chat:          http://localhost:{settings.port}/\n"
+        f"  Operator console:  http://localhost:{settings.port}/console\n"
+        f"  Rasa HTTP API:     http://127.0.0.1:{settings.rasa_port}/ (localhost only)\n"
+        f"  Logs:              {settings.data_dir / 'logs'}\n"
+        "Press Ctrl-C to stop everything.",
+        flush=True,
+    )
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        while not stopping:
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    print(f"safeline: {name} stopped unexpectedly; see its log. Stopping the rest.", file=sys.stderr)
+                    stopping.append(True)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    print("\nStopping...", flush=True)
+    stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
