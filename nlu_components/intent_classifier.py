@@ -52,6 +52,20 @@ def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
     return make_pipeline(features, CalibratedClassifierCV(svm, cv=config["calibration_folds"]))
 
 
+def prioritise(ranking: List[Dict[Text, Any]], floors: Dict[Text, float]) -> List[Dict[Text, Any]]:
+    """Put a safety-critical intent first when it is likely enough, even if not the most likely.
+
+    Missing "I am in danger" costs far more than answering a plea for help with the emergency
+    number, so an intent with a floor wins once its probability reaches that floor.
+    """
+    for entry in ranking:
+        floor = floors.get(entry["name"])
+        if floor is not None and entry["confidence"] >= floor and entry is not ranking[0]:
+            promoted = {"name": entry["name"], "confidence": max(entry["confidence"], ranking[0]["confidence"])}
+            return [promoted] + [e for e in ranking if e is not entry]
+    return ranking
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
     """Intent classification from raw text, independent of Rasa's featurizers."""
@@ -60,7 +74,7 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
     def get_default_config() -> Dict[Text, Any]:
         """Defaults chosen by measurement on the held-out set."""
         return {"char_ngram_range": [1, 5], "max_features": 200000, "C": 1.0, "calibration_folds": 3,
-                "random_seed": 7, "ranking_length": 10}
+                "random_seed": 7, "ranking_length": 10, "priority_intents": {}}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Optional[Pipeline] = None) -> None:
@@ -117,6 +131,7 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
         for message, row in zip(messages, probabilities):
             order = np.argsort(row)[::-1][: self.config["ranking_length"]]
             ranking = [{"name": str(classes[i]), "confidence": float(row[i])} for i in order]
+            ranking = prioritise(ranking, self.config["priority_intents"])
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages

@@ -1,8 +1,10 @@
 """Starts the real local stack (Rasa with the trained model, action server, Safeline) on free ports."""
 from __future__ import annotations
 
+import http.server
 import os
 import socket
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -18,11 +20,36 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class _NeutralPage(http.server.BaseHTTPRequestHandler):
+    """Stands in for the neutral site the quick exit goes to (the real one is on the internet)."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        body = b"<!doctype html><title>Weather</title><h1>Weather today</h1>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def neutral_site() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NeutralPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/weather"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, neutral_site: str) -> Iterator[Stack]:
     """One running stack for the whole integration session, with its own data dir and ports."""
     data_dir: Path = tmp_path_factory.mktemp("safeline-data")
     env = {
+        "SAFELINE_QUICK_EXIT_URL": neutral_site,
         **os.environ,
         "SAFELINE_DATA_DIR": str(data_dir),
         "SAFELINE_PORT": str(free_port()),
