@@ -78,8 +78,9 @@ async def serve(settings: Settings) -> None:
     for runner in runners:
         await runner.setup()
     await web.TCPSite(runners[0], settings.host, settings.port).start()
-    await web.TCPSite(runners[1], "127.0.0.1", settings.internal_port).start()
-    log.info("Safeline listening on %s:%s (internal 127.0.0.1:%s)", settings.host, settings.port, settings.internal_port)
+    await web.TCPSite(runners[1], settings.internal_host, settings.internal_port).start()
+    log.info("Safeline listening on %s:%s (internal %s:%s)", settings.host, settings.port,
+             settings.internal_host, settings.internal_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

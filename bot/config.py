@@ -79,6 +79,7 @@ class Settings:
     host: str
     port: int
     internal_port: int
+    internal_host: str
     public_url: str
     secret_key: str = field(repr=False)
     api_token: Optional[str] = field(repr=False)
@@ -148,6 +149,8 @@ class Settings:
             host=env.get("SAFELINE_HOST", "127.0.0.1").strip() or "127.0.0.1",
             port=port,
             internal_port=_int(env, "SAFELINE_INTERNAL_PORT", 5056, 1),
+            # Only containers on a private network set this to 0.0.0.0; never publish the port.
+            internal_host=env.get("SAFELINE_INTERNAL_HOST", "127.0.0.1").strip() or "127.0.0.1",
             public_url=(env.get("SAFELINE_PUBLIC_URL", "").strip() or f"http://localhost:{port}").rstrip("/"),
             secret_key=_secret_key(env, data_dir, production),
             api_token=env.get("SAFELINE_API_TOKEN", "").strip() or None,
