@@ -7,13 +7,14 @@ for through control messages (a language chosen on purpose, a handoff request, a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, AsyncIterator, Optional
 
 from actions.control import CONTROL_KEY
 from bot.config import Settings
@@ -62,6 +63,27 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+class _ConversationLocks:
+    """One lock per active conversation, so its turns run in order; idle ones are forgotten."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, conversation: str) -> AsyncIterator[None]:
+        """Wait for the conversation's previous turn, run this one, then release."""
+        lock = self._locks.setdefault(conversation, asyncio.Lock())
+        self._users[conversation] = self._users.get(conversation, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[conversation] -= 1
+            if not self._users[conversation]:
+                del self._users[conversation], self._locks[conversation]
+
+
 class Gateway:
     """Carries messages between channels and Rasa for every conversation, one at a time each."""
 
@@ -72,21 +94,12 @@ class Gateway:
         self.rasa = rasa
         self.catalog = catalog
         self.policy = policy
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    def _lock(self, conversation: str) -> asyncio.Lock:
-        """Serialise turns of one conversation so replies keep their order."""
-        return self._locks.setdefault(conversation, asyncio.Lock())
+        self._turns = _ConversationLocks()
 
     async def handle_text(self, channel: str, conversation: str, text: str) -> Reply:
         """Process one inbound text and return the reply (raises RasaUnavailable if Rasa is down)."""
-        async with self._lock(conversation):
-            try:
-                return await self._turn(channel, conversation, text)
-            finally:
-                lock = self._locks.get(conversation)
-                if lock is not None and not lock._waiters:  # no one queued: drop it, keep the dict small
-                    self._locks.pop(conversation, None)
+        async with self._turns.hold(conversation):
+            return await self._turn(channel, conversation, text)
 
     async def _turn(self, channel: str, conversation: str, text: str) -> Reply:
         """One turn: language, Rasa, control messages, saved state."""
