@@ -30,10 +30,12 @@ OTHER_LANGUAGES: tuple[str, ...] = (
     "bg", "hu", "cs", "el", "he", "pa", "ta", "yo", "sk", "sr", "hr", "lt", "lv", "ka", "hy",
 )
 
-# Replies that say nothing about the writer's language ("ok", "si", "lol"): never switch on them.
+# Replies that say little about the writer's language because people of many languages use them
+# ("ok", "lol", "si"): they never choose or switch the language. Language-specific words such as
+# "gracias" or "дякую" are not here: they are a fine first signal.
 NEUTRAL_WORDS = frozenset(
-    "ok okay okey k kk yes no si sí oui non da ja nein yep nope thanks thx ty lol haha hi hey hello "
-    "bye ciao hm hmm mm ah oh eh gracias merci obrigado obrigada spasibo спасибо дякую".split()
+    "ok okay okey oki k kk yes no si sí da ja yep nope thanks thx ty tq lol haha hehe hi hey hello "
+    "bye ciao hm hmm mm ah oh eh wow".split()
 )
 
 CONFIDENCE_THRESHOLD = 0.30  # on the blended score of lingua and the phrasing model
@@ -191,7 +193,7 @@ class LanguagePolicy:
             return replace(state, locked=True, detected=code, interpreter_needed=True)
         if code == state.language:
             return replace(state, detected=code, run_language=None, run_length=0)
-        if _is_single_name_like(text) or len(_words(text)) < 2 and not _is_unspaced_script(text):
+        if _is_single_name_like(text) or (len(_words(text)) < 2 and not _is_unspaced_script(text)):
             return state
         run = state.run_length + 1 if state.run_language == code else 1
         if run < SWITCH_RUN:
