@@ -71,6 +71,14 @@ def _secret_key(env: Mapping[str, str], data_dir: Path, production: bool) -> str
     return key
 
 
+def _debug_store_dump(env: Mapping[str, str], production: bool) -> bool:
+    """The internal store dump used by privacy tests; never available in production."""
+    wanted = _bool(env, "SAFELINE_DEBUG_STORE_DUMP", False)
+    if wanted and production:
+        raise ConfigError("SAFELINE_DEBUG_STORE_DUMP must not be set in production")
+    return wanted
+
+
 @dataclass(frozen=True)
 class Settings:
     """All of Safeline's settings; build with `Settings.from_env()`."""
@@ -108,6 +116,27 @@ class Settings:
     twilio_auth_token: Optional[str] = field(repr=False)
     twilio_from_number: Optional[str] = field(repr=False)
     argos_packages_dir: Path
+    # Channels and their worker (bot/channels/, bot/worker.py); defaults suit a public helpline.
+    twilio_api_base_url: str = "https://api.twilio.com"
+    sms_max_parts: int = 2
+    sms_twiml_wait_ms: int = 700
+    sms_neutral: bool = True
+    silence_window_s: int = 900
+    unavailable_notice_s: int = 5
+    retry_max_delay_s: int = 10
+    address_ttl_s: int = 7 * 24 * 3600
+    dedup_ttl_s: int = 48 * 3600
+    debug_store_dump: bool = False
+
+    @property
+    def telegram_enabled(self) -> bool:
+        """Telegram is on only with a bot token AND a webhook secret to authenticate updates."""
+        return bool(self.telegram_bot_token and self.telegram_webhook_secret)
+
+    @property
+    def sms_enabled(self) -> bool:
+        """SMS is on with Twilio credentials (the sender number is optional: replies reuse `To`)."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
 
     @property
     def internal_url(self) -> str:
@@ -180,4 +209,14 @@ class Settings:
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", "").strip() or None,
             twilio_from_number=env.get("TWILIO_FROM_NUMBER", "").strip() or None,
             argos_packages_dir=Path(env.get("ARGOS_PACKAGES_DIR", str(data_dir / "argos-packages"))),
+            twilio_api_base_url=(env.get("TWILIO_API_BASE_URL", "").strip() or "https://api.twilio.com").rstrip("/"),
+            sms_max_parts=_int(env, "SAFELINE_SMS_MAX_PARTS", 2, 1),
+            sms_twiml_wait_ms=_int(env, "SAFELINE_SMS_TWIML_WAIT_MS", 700, 0),
+            sms_neutral=_bool(env, "SAFELINE_SMS_NEUTRAL", True),
+            silence_window_s=_int(env, "SAFELINE_SILENCE_WINDOW", 900, 0),
+            unavailable_notice_s=_int(env, "SAFELINE_UNAVAILABLE_NOTICE_AFTER", 5, 0),
+            retry_max_delay_s=_int(env, "SAFELINE_RETRY_MAX_DELAY", 10, 1),
+            address_ttl_s=_int(env, "SAFELINE_ADDRESS_TTL", 7 * 24 * 3600, 60),
+            dedup_ttl_s=_int(env, "SAFELINE_DEDUP_TTL", 48 * 3600, 60),
+            debug_store_dump=_debug_store_dump(env, production),
         )

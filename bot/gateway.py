@@ -12,9 +12,9 @@ import json
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Optional
+from typing import Any, AsyncIterator, Awaitable, Callable, Optional
 
 from actions.control import CONTROL_KEY
 from bot.config import Settings
@@ -95,18 +95,27 @@ class Gateway:
         self.catalog = catalog
         self.policy = policy
         self._turns = _ConversationLocks()
+        # Called with the pseudonym before an erasure, e.g. so channels can delete remote messages.
+        self.erase_hooks: list[Callable[[str], Awaitable[None]]] = []
 
-    async def handle_text(self, channel: str, conversation: str, text: str) -> Reply:
-        """Process one inbound text and return the reply (raises RasaUnavailable if Rasa is down)."""
+    async def handle_text(self, channel: str, conversation: str, text: str,
+                          language_hint: Optional[str] = None) -> Reply:
+        """Process one inbound text and return the reply (raises RasaUnavailable if Rasa is down).
+
+        `language_hint` (e.g. the language of a Telegram app) is used for a new conversation until
+        the person writes something that shows their language.
+        """
         async with self._turns.hold(conversation):
-            return await self._turn(channel, conversation, text)
+            return await self._turn(channel, conversation, text, language_hint)
 
-    async def _turn(self, channel: str, conversation: str, text: str) -> Reply:
+    async def _turn(self, channel: str, conversation: str, text: str, language_hint: Optional[str] = None) -> Reply:
         """One turn: language, Rasa, control messages, saved state."""
         record = await self.store.get_conversation(conversation) or {"channel": channel, "created_at": _now()}
         before = LanguageState.from_dict(record["language"]) if "language" in record else self.policy.initial()
         text = clean_text(text, self.settings.max_message_chars)
         state = self._observe_language(before, text)
+        if "language" not in record and not state.locked and language_hint in self.policy.supported:
+            state = replace(state, language=language_hint)
 
         prefix: list[dict[str, Any]] = []
         if state.interpreter_needed and not before.interpreter_needed:
@@ -115,18 +124,21 @@ class Gateway:
                 prefix.append(note)
 
         slots: dict[str, Any] = {}
-        if record.get("rasa_language") != state.language:
+        # After Rasa was unreachable it may have restarted with empty trackers: set the slots again.
+        fresh = record.get("rasa_generation") != self.rasa.generation
+        if fresh or record.get("rasa_language") != state.language:
             slots["language"] = state.language
-        if state.interpreter_needed and not record.get("rasa_interpreter_needed"):
+        if state.interpreter_needed and (fresh or not record.get("rasa_interpreter_needed")):
             slots["interpreter_needed"] = True
             slots["detected_language"] = state.detected
-        if "rasa_channel" not in record:
+        if fresh or "rasa_channel" not in record:
             slots["channel"] = channel
         if slots:
             await self.rasa.set_slots(conversation, slots)
             record["rasa_language"] = state.language
             record["rasa_interpreter_needed"] = state.interpreter_needed
             record["rasa_channel"] = channel
+            record["rasa_generation"] = self.rasa.generation
 
         responses = await self.rasa.send(conversation, text, metadata={"channel": channel})
         messages, controls = self._split(responses)
@@ -190,6 +202,8 @@ class Gateway:
 
     async def erase(self, conversation: str) -> None:
         """Delete everything kept under the pseudonym: Rasa's tracker and Safeline's records."""
+        for hook in self.erase_hooks:
+            await hook(conversation)
         await self.store.delete_conversation(conversation)
         try:
             await self.rasa.erase(conversation)

@@ -21,6 +21,8 @@ class RasaClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: Optional[aiohttp.ClientSession] = None
+        # Bumped on every failure: Rasa may come back restarted, with empty in-memory trackers.
+        self.generation = 0
 
     def _http(self) -> aiohttp.ClientSession:
         """One pooled HTTP session, created lazily inside the running event loop."""
@@ -33,9 +35,11 @@ class RasaClient:
         try:
             async with self._http().request(method, self.base_url + path, json=payload) as response:
                 if response.status >= 400:
+                    self.generation += 1
                     raise RasaUnavailable(f"Rasa answered {response.status} to {method} {path.split('/')[1]}")
                 return await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            self.generation += 1
             raise RasaUnavailable(f"Rasa unreachable: {type(exc).__name__}") from None
 
     async def send(self, conversation: str, text: str, metadata: Optional[dict] = None) -> list[dict]:
