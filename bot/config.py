@@ -116,6 +116,10 @@ class Settings:
     twilio_auth_token: Optional[str] = field(repr=False)
     twilio_from_number: Optional[str] = field(repr=False)
     argos_packages_dir: Path
+    # Translator service (translator/: its own process and venv); the operator console uses it.
+    translator_url: str = "http://127.0.0.1:5057"
+    translator_port: int = 5057
+    translator_timeout_s: float = 5.0
     # Channels and their worker (bot/channels/, bot/worker.py); defaults suit a public helpline.
     twilio_api_base_url: str = "https://api.twilio.com"
     sms_max_parts: int = 2
@@ -159,6 +163,7 @@ class Settings:
         data_dir = Path(env.get("SAFELINE_DATA_DIR", str(PROJECT_ROOT / "var"))).resolve()
         port = _int(env, "SAFELINE_PORT", 8000, 1)
         rasa_port = _int(env, "RASA_PORT", 5005, 1)
+        translator_port = _int(env, "TRANSLATOR_PORT", 5057, 1)
         languages = tuple(
             code.strip() for code in env.get("SAFELINE_LANGUAGES", ",".join(SUPPORTED_LANGUAGES)).split(",")
             if code.strip()
@@ -209,6 +214,9 @@ class Settings:
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", "").strip() or None,
             twilio_from_number=env.get("TWILIO_FROM_NUMBER", "").strip() or None,
             argos_packages_dir=Path(env.get("ARGOS_PACKAGES_DIR", str(data_dir / "argos-packages"))),
+            translator_url=(env.get("TRANSLATOR_URL", "").strip() or f"http://127.0.0.1:{translator_port}").rstrip("/"),
+            translator_port=translator_port,
+            translator_timeout_s=float(_int(env, "TRANSLATOR_TIMEOUT", 5, 1)),
             twilio_api_base_url=(env.get("TWILIO_API_BASE_URL", "").strip() or "https://api.twilio.com").rstrip("/"),
             sms_max_parts=_int(env, "SAFELINE_SMS_MAX_PARTS", 2, 1),
             sms_twiml_wait_ms=_int(env, "SAFELINE_SMS_TWIML_WAIT_MS", 700, 0),
