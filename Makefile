@@ -9,13 +9,15 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements/*.txt | sha1sum | cut -c1-
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
+TVENV  := .venv-translate
+TSTAMP := $(TVENV)/.installed-$(shell sha1sum requirements/translate.txt | cut -c1-12)
 
 .PHONY: run test install train validate stories nlu-report clean
 
-run: train
+run: train $(TSTAMP)
 	$(PY) -m bot.stack
 
-test: train
+test: train $(TSTAMP)
 	$(PY) -m pytest
 
 install: $(STAMP)
@@ -31,12 +33,32 @@ $(STAMP): requirements/rasa.txt requirements/app.txt requirements/test.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# The translator (translator/) runs argostranslate in its own venv: it imports stanza, torch and a
+# spaCy that wants a newer numpy than Rasa's. torch goes in first and alone so pip takes the CPU wheel
+# on this machine; requirements/translate.txt pins torch==2.13.0 too, so nothing upgrades it to CUDA.
+.venv-translate: $(TSTAMP)
+
+$(TSTAMP): requirements/translate.txt
+	test -x $(TVENV)/bin/python || $(PYTHON) -m venv $(TVENV)
+	$(TVENV)/bin/python -m pip install --quiet --upgrade pip==24.3.1
+	$(TVENV)/bin/python -m pip install --quiet torch==2.13.0
+	$(TVENV)/bin/python -m pip install --quiet -r requirements/translate.txt
+	! $(TVENV)/bin/python -m pip list 2>/dev/null | grep -i nvidia
+	rm -f $(TVENV)/.installed-*
+	touch $@
+
 dialogues/responses.yml: locales/en.yml $(STAMP)
 	$(PY) -m bot.domain_responses
 
-# Rasa's own fingerprinting skips training when dialogues/, nlu_data/ and config.yml are unchanged.
+# Rasa's own fingerprinting (`--dry-run` exits 0 when the newest model is up to date) skips
+# training when dialogues/, nlu_data/ and config.yml are unchanged; only the newest 3 models are kept.
+TRAIN_ARGS := --config config.yml --domain dialogues --data $(DATA) --out models
 train: $(STAMP) dialogues/responses.yml
-	$(RASA) train --config config.yml --domain dialogues --data $(DATA) --out models --quiet
+	@if ls models/*.tar.gz >/dev/null 2>&1 && $(RASA) train --dry-run $(TRAIN_ARGS) >/dev/null 2>&1; then \
+	  echo "The trained model is up to date."; \
+	else \
+	  $(RASA) train $(TRAIN_ARGS) --quiet && ls -t models/*.tar.gz | tail -n +4 | xargs -r rm -f; \
+	fi
 
 validate: $(STAMP) dialogues/responses.yml
 	$(RASA) data validate --config config.yml --domain dialogues --data $(DATA)
