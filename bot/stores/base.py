@@ -1,11 +1,18 @@
-"""The storage interface every Safeline store implements (embedded in-process, or Redis)."""
+"""The storage interface every Safeline store implements (embedded in-process, or Redis).
+
+Everything is keyed by the conversation pseudonym or by hashed keys: no store method ever receives a
+phone number or a Telegram id in the clear (addresses arrive sealed by `bot.address_vault`).
+Each group of methods names the Redis structure it is meant to map onto.
+"""
 from __future__ import annotations
 
-from typing import Any, Optional, Protocol
+from typing import Any, Optional, Protocol, Sequence
+
+Entry = dict[str, Any]
 
 
 class Store(Protocol):
-    """Conversation state and handoff requests, keyed by the conversation pseudonym only."""
+    """Conversation state, handoff requests, channel queues and channel records, by pseudonym only."""
 
     async def get_conversation(self, conversation: str) -> Optional[dict[str, Any]]:
         """The conversation's state (language, flags), or None if unknown or expired."""
@@ -20,7 +27,65 @@ class Store(Protocol):
         """All recorded handoff requests, oldest first."""
 
     async def delete_conversation(self, conversation: str) -> None:
-        """Erase everything kept under this pseudonym."""
+        """Erase everything kept under this pseudonym: state, handoffs, prefs, address, traces."""
+
+    # Durable queues (Redis: one stream per queue with a consumer group; ids are stream ids).
+
+    async def queue_push(self, queue: str, entry: Entry) -> str:
+        """Append an entry and return its id (XADD)."""
+
+    async def queue_claim(self, queue: str, consumer: str, count: int, stale_after_s: float,
+                          block_s: float = 0.0) -> list[tuple[str, Entry]]:
+        """Up to `count` entries for this consumer, oldest first: claims left stale by a stopped
+        worker first (XAUTOCLAIM min-idle), then new ones (XREADGROUP >), waiting up to `block_s`."""
+
+    async def queue_touch(self, queue: str, consumer: str, entry_ids: Sequence[str]) -> None:
+        """Renew claims still being worked on so they do not go stale (XCLAIM … JUSTID)."""
+
+    async def queue_ack(self, queue: str, entry_id: str,
+                        then_push: Sequence[tuple[str, Entry]] = ()) -> None:
+        """Finish an entry and atomically append follow-ups (MULTI XACK XDEL XADD… EXEC)."""
+
+    async def queue_depth(self, queue: str) -> int:
+        """Entries pushed and not yet acknowledged (XLEN, since acknowledged entries are deleted)."""
+
+    # One-time keys (Redis: SET key 1 NX EX ttl / DEL).
+
+    async def claim_once(self, key: str, ttl_s: int) -> bool:
+        """True the first time a key is claimed within `ttl_s`, False for a repeat (dedup)."""
+
+    async def release_once(self, key: str) -> None:
+        """Forget a claimed key, so that a retry of a request that failed is accepted."""
+
+    # Sealed channel addresses (Redis: SET addr:<conversation> token EX ttl).
+
+    async def put_address(self, conversation: str, sealed: str, ttl_s: int) -> None:
+        """Keep the conversation's sealed address so an operator can reply later."""
+
+    async def get_address(self, conversation: str) -> Optional[str]:
+        """The sealed address, or None if unknown or expired."""
+
+    async def delete_address(self, conversation: str) -> None:
+        """Forget the address (the person opted out, or the conversation is erased)."""
+
+    # Channel preferences and activity (Redis: HSET prefs:<conversation> field json + EXPIRE).
+
+    async def get_prefs(self, conversation: str) -> dict[str, Any]:
+        """Per-conversation channel preferences (discreet, code word, last activity …); {} if none."""
+
+    async def update_prefs(self, conversation: str, changes: dict[str, Any], ttl_s: int) -> None:
+        """Set the given fields (a None value deletes the field) and push the expiry out."""
+
+    # Message traces for remote deletion (Redis: ZADD traces:<conversation> sent_at ref + EXPIRE).
+
+    async def add_trace(self, conversation: str, ref: str, at: float, ttl_s: int) -> None:
+        """Remember a channel message id (sent or received at `at`, epoch seconds) for erasure."""
+
+    async def take_traces(self, conversation: str) -> list[tuple[str, float]]:
+        """Remove and return the remembered message ids with their times, oldest first."""
+
+    async def export(self) -> dict[str, Any]:
+        """Everything the store holds, for privacy tests (only served when explicitly enabled)."""
 
     async def close(self) -> None:
         """Release connections."""

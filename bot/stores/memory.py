@@ -3,8 +3,57 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 import time
-from typing import Any, Callable, Optional
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Optional, Sequence, TypeVar
+
+from bot.stores.base import Entry
+
+V = TypeVar("V")
+
+
+class _Expiring(Generic[V]):
+    """A dict whose entries vanish after their time to live (checked lazily on access)."""
+
+    def __init__(self, clock: Callable[[], float]):
+        self.clock = clock
+        self._items: dict[str, tuple[float, V]] = {}
+
+    def __contains__(self, key: str) -> bool:
+        """Is the key held, live or expired but not yet dropped?"""
+        return key in self._items
+
+    def get(self, key: str) -> Optional[V]:
+        """The live value, or None (dropping it if expired)."""
+        item = self._items.get(key)
+        if item is None:
+            return None
+        if item[0] <= self.clock():
+            del self._items[key]
+            return None
+        return item[1]
+
+    def put(self, key: str, value: V, ttl_s: float) -> None:
+        """Store a value until `ttl_s` from now."""
+        self._items[key] = (self.clock() + ttl_s, value)
+
+    def pop(self, key: str) -> Optional[V]:
+        """Remove and return the live value."""
+        value = self.get(key)
+        self._items.pop(key, None)
+        return value
+
+    def live(self) -> dict[str, V]:
+        """Every live key and value (for export)."""
+        return {key: value for key in list(self._items) if (value := self.get(key)) is not None}
+
+
+@dataclass
+class _Claim:
+    consumer: str
+    at: float
 
 
 class MemoryStore:
@@ -13,27 +62,31 @@ class MemoryStore:
     def __init__(self, conversation_ttl_s: int, clock: Callable[[], float] = time.monotonic):
         self.conversation_ttl_s = conversation_ttl_s
         self.clock = clock
-        self._conversations: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._conversations: _Expiring[dict[str, Any]] = _Expiring(clock)
         self._handoffs: dict[str, list[dict[str, Any]]] = {}
+        self._once: _Expiring[bool] = _Expiring(clock)
+        self._addresses: _Expiring[str] = _Expiring(clock)
+        self._prefs: _Expiring[dict[str, Any]] = _Expiring(clock)
+        self._traces: _Expiring[list[tuple[str, float]]] = _Expiring(clock)
+        self._queues: dict[str, OrderedDict[str, Entry]] = {}
+        self._claims: dict[str, dict[str, _Claim]] = {}
+        self._arrivals: dict[str, asyncio.Event] = {}
+        self._ids = itertools.count(1)
         self._lock = asyncio.Lock()
-
-    def _expired(self, expires_at: float) -> bool:
-        """Has a record passed its expiry time?"""
-        return expires_at <= self.clock()
 
     async def get_conversation(self, conversation: str) -> Optional[dict[str, Any]]:
         """The conversation's state, or None if unknown or expired."""
-        entry = self._conversations.get(conversation)
-        if entry is None:
+        held = conversation in self._conversations
+        state = self._conversations.get(conversation)
+        if state is None:
+            if held:  # expired: forget everything else kept under it too
+                await self.delete_conversation(conversation)
             return None
-        if self._expired(entry[0]):
-            await self.delete_conversation(conversation)
-            return None
-        return copy.deepcopy(entry[1])
+        return copy.deepcopy(state)
 
     async def put_conversation(self, conversation: str, state: dict[str, Any]) -> None:
         """Save state and push its expiry out by the idle TTL."""
-        self._conversations[conversation] = (self.clock() + self.conversation_ttl_s, copy.deepcopy(state))
+        self._conversations.put(conversation, copy.deepcopy(state), self.conversation_ttl_s)
 
     async def add_handoff_request(self, conversation: str, request: dict[str, Any]) -> None:
         """Append a handoff request under the conversation."""
@@ -46,10 +99,139 @@ class MemoryStore:
         return sorted(copy.deepcopy(requests), key=lambda r: r.get("created_at", ""))
 
     async def delete_conversation(self, conversation: str) -> None:
-        """Forget the conversation and its handoff requests."""
+        """Forget the conversation and everything kept under its pseudonym."""
         async with self._lock:
-            self._conversations.pop(conversation, None)
+            self._conversations.pop(conversation)
             self._handoffs.pop(conversation, None)
+            self._addresses.pop(conversation)
+            self._prefs.pop(conversation)
+            self._traces.pop(conversation)
+
+    # Queues.
+
+    def _queue(self, queue: str) -> OrderedDict[str, Entry]:
+        """The entries of a queue (created on first use)."""
+        return self._queues.setdefault(queue, OrderedDict())
+
+    def _arrival(self, queue: str) -> asyncio.Event:
+        """Set whenever something is pushed to the queue, so claimers wake up at once."""
+        return self._arrivals.setdefault(queue, asyncio.Event())
+
+    def _push(self, queue: str, entry: Entry) -> str:
+        """Append without waiting (used inside other operations to keep them atomic)."""
+        entry_id = f"{next(self._ids):012d}"
+        self._queue(queue)[entry_id] = copy.deepcopy(entry)
+        self._arrival(queue).set()
+        return entry_id
+
+    async def queue_push(self, queue: str, entry: Entry) -> str:
+        """Append an entry; ids sort in push order."""
+        return self._push(queue, entry)
+
+    def _take(self, queue: str, consumer: str, count: int, stale_after_s: float) -> list[tuple[str, Entry]]:
+        """Claim stale entries first, then unclaimed ones, oldest first."""
+        claims = self._claims.setdefault(queue, {})
+        now = self.clock()
+        stale = [i for i, c in claims.items() if now - c.at >= stale_after_s and i in self._queue(queue)]
+        fresh = [i for i in self._queue(queue) if i not in claims]
+        chosen = (sorted(stale) + fresh)[:count]
+        for entry_id in chosen:
+            claims[entry_id] = _Claim(consumer, now)
+        return [(i, copy.deepcopy(self._queue(queue)[i])) for i in chosen]
+
+    async def queue_claim(self, queue: str, consumer: str, count: int, stale_after_s: float,
+                          block_s: float = 0.0) -> list[tuple[str, Entry]]:
+        """Claim up to `count` entries, waiting up to `block_s` for one to arrive."""
+        arrival = self._arrival(queue)
+        arrival.clear()
+        taken = self._take(queue, consumer, count, stale_after_s)
+        if taken or block_s <= 0:
+            return taken
+        try:
+            await asyncio.wait_for(arrival.wait(), block_s)
+        except asyncio.TimeoutError:
+            pass
+        return self._take(queue, consumer, count, stale_after_s)
+
+    async def queue_touch(self, queue: str, consumer: str, entry_ids: Sequence[str]) -> None:
+        """Renew the claims so they are not handed to another consumer."""
+        claims = self._claims.setdefault(queue, {})
+        for entry_id in entry_ids:
+            if entry_id in self._queue(queue):
+                claims[entry_id] = _Claim(consumer, self.clock())
+
+    async def queue_ack(self, queue: str, entry_id: str,
+                        then_push: Sequence[tuple[str, Entry]] = ()) -> None:
+        """Delete the entry and append the follow-ups in one step (no await in between)."""
+        self._queue(queue).pop(entry_id, None)
+        self._claims.setdefault(queue, {}).pop(entry_id, None)
+        for target, entry in then_push:
+            self._push(target, entry)
+
+    async def queue_depth(self, queue: str) -> int:
+        """Entries not yet acknowledged."""
+        return len(self._queue(queue))
+
+    # One-time keys, addresses, preferences, traces.
+
+    async def claim_once(self, key: str, ttl_s: int) -> bool:
+        """True unless the key was claimed within its TTL."""
+        if self._once.get(key):
+            return False
+        self._once.put(key, True, ttl_s)
+        return True
+
+    async def release_once(self, key: str) -> None:
+        """Forget the key."""
+        self._once.pop(key)
+
+    async def put_address(self, conversation: str, sealed: str, ttl_s: int) -> None:
+        """Keep the sealed address until `ttl_s` from now."""
+        self._addresses.put(conversation, sealed, ttl_s)
+
+    async def get_address(self, conversation: str) -> Optional[str]:
+        """The sealed address, if kept and not expired."""
+        return self._addresses.get(conversation)
+
+    async def delete_address(self, conversation: str) -> None:
+        """Forget the address."""
+        self._addresses.pop(conversation)
+
+    async def get_prefs(self, conversation: str) -> dict[str, Any]:
+        """The preferences, or {}."""
+        return copy.deepcopy(self._prefs.get(conversation) or {})
+
+    async def update_prefs(self, conversation: str, changes: dict[str, Any], ttl_s: int) -> None:
+        """Merge the changes (None deletes a field) and push the expiry out."""
+        prefs = self._prefs.get(conversation) or {}
+        for name, value in changes.items():
+            if value is None:
+                prefs.pop(name, None)
+            else:
+                prefs[name] = copy.deepcopy(value)
+        self._prefs.put(conversation, prefs, ttl_s)
+
+    async def add_trace(self, conversation: str, ref: str, at: float, ttl_s: int) -> None:
+        """Remember a message id with its time."""
+        traces = self._traces.get(conversation) or []
+        traces.append((ref, at))
+        self._traces.put(conversation, traces, ttl_s)
+
+    async def take_traces(self, conversation: str) -> list[tuple[str, float]]:
+        """Remove and return the remembered message ids, oldest first."""
+        return sorted(self._traces.pop(conversation) or [], key=lambda t: t[1])
+
+    async def export(self) -> dict[str, Any]:
+        """A deep copy of everything held, for privacy tests."""
+        return copy.deepcopy({
+            "conversations": self._conversations.live(),
+            "handoffs": self._handoffs,
+            "once": sorted(self._once.live()),
+            "addresses": self._addresses.live(),
+            "prefs": self._prefs.live(),
+            "traces": self._traces.live(),
+            "queues": {name: dict(entries) for name, entries in self._queues.items()},
+        })
 
     async def close(self) -> None:
         """Nothing to release."""
