@@ -8,7 +8,10 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot.address_vault import AddressVault
+from bot.channels import build_channels, channel_routes
 from bot.config import Settings
+from bot.debug import debug_routes
 from bot.gateway import Gateway
 from bot.http_security import json_errors, security_headers
 from bot.language import LanguagePolicy
@@ -17,6 +20,7 @@ from bot.nlg import nlg_routes
 from bot.rasa_client import RasaClient
 from bot.stores import open_store
 from bot.webchat.routes import webchat_routes
+from bot.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,7 @@ class Services:
     settings: Settings
     catalog: Catalog
     gateway: Gateway
+    worker: Worker
 
 
 def build_services(settings: Settings) -> Services:
@@ -43,7 +48,10 @@ def build_services(settings: Settings) -> Services:
     store = open_store(settings)
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
     policy = LanguagePolicy(settings.languages, settings.default_language)
-    return Services(settings, catalog, Gateway(settings, store, rasa, catalog, policy))
+    gateway = Gateway(settings, store, rasa, catalog, policy)
+    vault = AddressVault(settings.secret_key, settings.address_ttl_s)
+    worker = Worker(settings, gateway, build_channels(settings, store, vault, catalog), vault)
+    return Services(settings, catalog, gateway, worker)
 
 
 def public_app(services: Services) -> web.Application:
@@ -55,6 +63,8 @@ def public_app(services: Services) -> web.Application:
     app["settings"] = services.settings
     app["gateway"] = services.gateway
     app.add_routes(webchat_routes())
+    app.add_routes(channel_routes(services.worker.channels))
+    app.cleanup_ctx.append(services.worker.running)  # the channel worker runs embedded
 
     async def health(_: web.Request) -> web.Response:
         ready = await services.gateway.rasa.is_ready()
@@ -68,6 +78,7 @@ def internal_app(services: Services) -> web.Application:
     """The localhost-only site Rasa calls for NLG."""
     app = web.Application(middlewares=[json_errors], client_max_size=8 * 1024 * 1024)
     app.add_routes(nlg_routes(services.catalog))
+    app.add_routes(debug_routes(services.settings, services.gateway.store, services.worker))
     return app
 
 

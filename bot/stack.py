@@ -66,25 +66,42 @@ class Stack:
             start_new_session=True,
         )
 
-    def start(self, timeout_s: float = 240.0) -> None:
-        """Start every process and wait until Rasa has loaded its model and Safeline answers."""
+    def _command(self, name: str) -> tuple[list[str], dict[str, str]]:
+        """The command line and extra environment of one process of the stack."""
         settings = self.settings
+        if name == "safeline":
+            return [sys.executable, "-m", "bot"], {}
+        if name == "actions":
+            return ([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(settings.actions_port)],
+                    {"SANIC_HOST": "127.0.0.1"})
         model = self.model or latest_model()
-        self.env.setdefault("ACTIONS_PORT", str(settings.actions_port))
-        self.env.setdefault("SAFELINE_INTERNAL_PORT", str(settings.internal_port))
-        self._spawn("safeline", [sys.executable, "-m", "bot"])
-        self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                                "-p", str(settings.actions_port)], {"SANIC_HOST": "127.0.0.1"})
-        self._spawn("rasa", [str(VENV_BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1",
-                             "-p", str(settings.rasa_port), "--model", str(model),
-                             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"])
-        deadline = time.monotonic() + timeout_s
-        checks = {
+        return ([str(VENV_BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(settings.rasa_port),
+                 "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"], {})
+
+    def _ready_url(self, name: str) -> str:
+        """What answers 2xx once the process is ready."""
+        settings = self.settings
+        return {
             "safeline": f"http://127.0.0.1:{settings.port}/static/chat.css",
             "actions": f"http://127.0.0.1:{settings.actions_port}/health",
             "rasa": f"http://127.0.0.1:{settings.rasa_port}/status",
-        }
-        pending = dict(checks)
+        }[name]
+
+    def start(self, timeout_s: float = 240.0) -> None:
+        """Start every process and wait until Rasa has loaded its model and Safeline answers."""
+        settings = self.settings
+        self.model = self.model or latest_model()
+        self.env.setdefault("ACTIONS_PORT", str(settings.actions_port))
+        self.env.setdefault("SAFELINE_INTERNAL_PORT", str(settings.internal_port))
+        for name in ("safeline", "actions", "rasa"):
+            self._spawn(name, *self._command(name))
+        self._wait_ready(["safeline", "actions", "rasa"], timeout_s)
+
+    def _wait_ready(self, names: list[str], timeout_s: float) -> None:
+        """Wait until the named processes answer; stop everything if one dies or time runs out."""
+        settings = self.settings
+        deadline = time.monotonic() + timeout_s
+        pending = {name: self._ready_url(name) for name in names}
         while pending:
             for name, url in list(pending.items()):
                 if self.processes[name].poll() is not None:
@@ -96,6 +113,13 @@ class Stack:
                 self.stop()
                 raise StackError(f"not ready after {timeout_s:.0f}s: {', '.join(pending)}")
             time.sleep(0.5)
+
+    def restart(self, name: str, timeout_s: float = 240.0) -> None:
+        """Start one process again (after `kill`) and wait until it is ready (fault tests)."""
+        if self.processes[name].poll() is None:
+            self.kill(name)
+        self._spawn(name, *self._command(name))
+        self._wait_ready([name], timeout_s)
 
     def stop(self) -> None:
         """Terminate every process (SIGTERM, then SIGKILL after a grace period)."""
