@@ -11,6 +11,9 @@ from typing import Iterator
 import pytest
 
 from bot.stack import Stack, latest_model
+from fakes import FakeTelegram, FakeTwilio
+from people import (PUBLIC_URL, TELEGRAM_SECRET, TELEGRAM_TOKEN, TWILIO_NUMBER, TWILIO_SID,
+                    TWILIO_TOKEN)
 
 
 def free_port() -> int:
@@ -45,7 +48,24 @@ def neutral_site() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, neutral_site: str) -> Iterator[Stack]:
+def fake_telegram() -> Iterator[FakeTelegram]:
+    """The Bot API stand-in the test stack's Telegram channel talks to."""
+    fake = FakeTelegram(TELEGRAM_TOKEN).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_twilio() -> Iterator[FakeTwilio]:
+    """The Twilio REST stand-in the test stack's SMS channel talks to."""
+    fake = FakeTwilio(TWILIO_SID, TWILIO_TOKEN).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, neutral_site: str, fake_telegram: FakeTelegram,
+          fake_twilio: FakeTwilio) -> Iterator[Stack]:
     """One running stack for the whole integration session, with its own data dir and ports."""
     data_dir: Path = tmp_path_factory.mktemp("safeline-data")
     env = {
@@ -58,9 +78,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory, neutral_site: str) -> Iterat
         "ACTIONS_PORT": str(free_port()),
         "SAFELINE_EMERGENCY_NUMBER": "112",
         "RASA_TELEMETRY_ENABLED": "false",
+        "SAFELINE_PUBLIC_URL": PUBLIC_URL,
+        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        "TELEGRAM_API_BASE_URL": fake_telegram.url,
+        "TWILIO_ACCOUNT_SID": TWILIO_SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_FROM_NUMBER": TWILIO_NUMBER,
+        "TWILIO_API_BASE_URL": fake_twilio.url,
+        # Faster recovery than production defaults, so outage tests stay short.
+        "SAFELINE_RETRY_MAX_DELAY": "1",
+        "SAFELINE_UNAVAILABLE_NOTICE_AFTER": "2",
+        "SAFELINE_DEBUG_STORE_DUMP": "true",
     }
-    for name in ("REDIS_URL", "TELEGRAM_BOT_TOKEN", "TWILIO_AUTH_TOKEN"):
-        env.pop(name, None)
+    env.pop("REDIS_URL", None)
     running = Stack(env, model=latest_model())
     running.start()
     yield running
