@@ -115,7 +115,14 @@ class TelegramChannel:
         if not await self.store.claim_once(seen_key, self.settings.dedup_ttl_s):
             return web.json_response({"ok": True, "duplicate": True})
         try:
-            entry = await self._entry(data)
+            entry = self._entry(data)
+        except Exception as exc:  # noqa: BLE001 - a shape we cannot read is acknowledged and ignored
+            log.warning("unreadable Telegram update ignored (%s)", type(exc).__name__)
+            entry = None
+        try:
+            if entry is not None and entry["kind"] == "group":  # refuse a group once a day, not per message
+                refused = await self.store.claim_once("refused:" + entry["conversation"], GROUP_REFUSAL_TTL_S)
+                entry = entry if refused else None
             if entry is not None:
                 await self.store.queue_push("inbound", entry)
         except Exception:
@@ -123,26 +130,22 @@ class TelegramChannel:
             raise
         return web.json_response({"ok": True})
 
-    async def _entry(self, data: dict[str, Any]) -> Optional[dict[str, Any]]:
+    def _entry(self, data: dict[str, Any]) -> Optional[dict[str, Any]]:
         """The queue entry for an update, or None for updates Safeline does not act on."""
-        try:
-            update = Update.de_json(data, self.bot)
-        except Exception as exc:  # noqa: BLE001 - a shape PTB cannot read is acknowledged and ignored
-            log.warning("unreadable Telegram update ignored (%s)", type(exc).__name__)
-            return None
+        update = Update.de_json(data, self.bot)
         if update.callback_query is not None:
             return self._callback_entry(update)
         if update.my_chat_member is not None:
             member = update.my_chat_member
             added = member.new_chat_member.status in ("member", "administrator")
             if member.chat.type != "private" and added:
-                return await self._group_entry(member.chat.id, member.from_user)
+                return self._group_entry(member.chat.id, member.from_user)
             return None
         message = update.message or update.edited_message
         if message is None or message.chat is None:
             return None  # channel posts, polls, reactions …: nothing a person asked us
         if message.chat.type != "private":
-            return await self._group_entry(message.chat.id, message.from_user)
+            return self._group_entry(message.chat.id, message.from_user)
         if message.from_user is None or message.from_user.is_bot:
             return None
         entry = self._base_entry(message.chat.id, message.from_user)
@@ -151,7 +154,7 @@ class TelegramChannel:
             entry["kind"] = "edited"
             return entry
         text = message.text if message.text is not None else message.caption
-        if text is None:
+        if not isinstance(text, str):
             entry["kind"] = "unsupported"  # sticker, photo, voice, location, contact …
             return entry
         text = text[: self.settings.max_message_chars]
@@ -186,13 +189,11 @@ class TelegramChannel:
         entry.update(kind="callback", text=query.data[: self.settings.max_message_chars])
         return entry
 
-    async def _group_entry(self, chat_id: int, user: Any) -> Optional[dict[str, Any]]:
-        """A group chat: refuse once a day per group, keep nothing about it."""
-        group = pseudonym(self.settings.secret_key, "telegram-group", str(chat_id))
-        if not await self.store.claim_once("refused:" + group, GROUP_REFUSAL_TTL_S):
-            return None
+    def _group_entry(self, chat_id: int, user: Any) -> dict[str, Any]:
+        """A group chat: to be refused (once a day per group), keeping nothing about it."""
         entry = self._base_entry(chat_id, user)
-        entry.update(kind="group", conversation=group, stateless=True)
+        entry.update(kind="group", conversation=pseudonym(self.settings.secret_key, "telegram-group", str(chat_id)),
+                     stateless=True)
         return entry
 
     def _background(self, coroutine: Any) -> None:

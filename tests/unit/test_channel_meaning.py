@@ -175,21 +175,21 @@ def test_telegram_discreet_mode_is_silent_and_neutral(telegram):
 
 
 def test_telegram_updates_become_entries_without_the_chat_id(telegram):
-    async def entry(update):
-        return await telegram._entry(update)
+    def entry(update):
+        return telegram._entry(update)
 
     chat = {"id": 424242, "type": "private"}
     user = {"id": 424242, "is_bot": False, "first_name": "A", "language_code": "pt-BR"}
-    text = asyncio.run(entry({"update_id": 1, "message": {"message_id": 9, "date": 0, "chat": chat, "from": user,
+    text = (entry({"update_id": 1, "message": {"message_id": 9, "date": 0, "chat": chat, "from": user,
                                                           "text": "/codeword@safeline_bot  tulip "}}))
     assert text["kind"] == "command" and text["command"] == "codeword" and text["argument"] == "tulip"
     assert text["hint"] == "pt" and text["trace"] == "9"
     assert "424242" not in repr(text)
     assert VAULT.open("telegram", text["address"]) == "424242"
-    photo = asyncio.run(entry({"update_id": 2, "message": {"message_id": 10, "date": 0, "chat": chat, "from": user,
+    photo = (entry({"update_id": 2, "message": {"message_id": 10, "date": 0, "chat": chat, "from": user,
                                                            "photo": [{"file_id": "f", "file_unique_id": "u",
                                                                       "width": 1, "height": 1}],
                                                            "caption": "look at this"}}))
     assert photo["kind"] == "text" and photo["text"] == "look at this"
-    assert asyncio.run(entry({"update_id": 3, "channel_post": {"message_id": 1, "date": 0,
+    assert (entry({"update_id": 3, "channel_post": {"message_id": 1, "date": 0,
                                                                "chat": {"id": -1, "type": "channel"}}})) is None
