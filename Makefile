@@ -12,7 +12,7 @@ export RASA_TELEMETRY_ENABLED := false
 TVENV  := .venv-translate
 TSTAMP := $(TVENV)/.installed-$(shell sha1sum requirements/translate.txt | cut -c1-12)
 
-.PHONY: run test install train validate stories nlu-report clean
+.PHONY: run test install train validate stories nlu-report clean telegram-webhook
 
 run: train $(TSTAMP)
 	$(PY) -m bot.stack
@@ -68,3 +68,7 @@ nlu-report: train
 
 clean:
 	rm -rf models results .pytest_cache
+
+# Register SAFELINE_PUBLIC_URL/telegram/webhook with Telegram (secret token, update types, command menus).
+telegram-webhook: $(STAMP)
+	$(PY) -m bot.channels.telegram_setup

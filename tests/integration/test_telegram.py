@@ -187,3 +187,25 @@ def test_discreet_mode_is_quiet_and_neutral(person):
 
 def test_a_code_word_is_confirmed(person):
     assert texts(person.say("/codeword tulip")) == [LOCALES["en"].responses["utter_code_word_set"]["text"]]
+
+
+def test_make_telegram_webhook_registers_the_webhook_with_secret_and_update_types(fake_telegram, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from people import PUBLIC_URL, TELEGRAM_SECRET, TELEGRAM_TOKEN
+
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+           "TELEGRAM_API_BASE_URL": fake_telegram.url, "SAFELINE_PUBLIC_URL": PUBLIC_URL,
+           "SAFELINE_SECRET_KEY": "k" * 48, "SAFELINE_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "bot.channels.telegram_setup"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert TELEGRAM_SECRET not in done.stdout + done.stderr
+    registered = [c for c in fake_telegram.snapshot() if c["method"] == "setWebhook"][-1]
+    assert registered["url"] == PUBLIC_URL + "/telegram/webhook"
+    assert registered["secret_token"] == TELEGRAM_SECRET
+    assert set(registered["allowed_updates"]) == {"message", "edited_message", "callback_query", "my_chat_member"}
+    menus = [c for c in fake_telegram.snapshot() if c["method"] == "setMyCommands"]
+    assert {c.get("language_code") for c in menus} >= {None, "es", "th", "ar"}
