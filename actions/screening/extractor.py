@@ -1,0 +1,223 @@
+"""Finds trafficking indicators in a person's own words, with the words that are the evidence.
+
+Text is cut into clauses (sentence marks, commas and joining words in the supported languages;
+spaces in Thai, which writes clauses without punctuation), and every clause and every run of two
+or three neighbouring clauses is scored by the trained screening model (`train.py`): a TF-IDF
+character + word n-gram linear classifier over the indicator ids and `none`. Negations and
+hypotheticals ("I have my passport", "what if they take my passport?") are `none` examples in the
+training data, so they are learnt rather than listed. Neighbouring runs matter because people
+split one fact over two clauses ("he beats him | when he brings back less than three").
+
+A second, binary model scores immediate danger (`danger_now`), trained on the `in_danger_now`
+examples of nlu_data/ in all languages.
+
+This module must stay light: the batch CLI imports it, so it never imports Rasa.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+import joblib
+import numpy as np
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+MODEL_PATH = PROJECT_ROOT / "models" / "screening.joblib"
+NONE = "none"
+MODEL_FORMAT = 1
+# Runs of up to this many neighbouring clauses are scored as one piece of evidence.
+MAX_WINDOW = 3
+
+# Sentence and clause marks of the supported scripts (Latin, Cyrillic, Arabic, Thai, CJK-style).
+# A sentence mark stays with its clause: "?" is how people write a hypothetical ("can they keep
+# my passport?"), and the model has learnt it from the `none` examples.
+_BREAKS = re.compile(r"(?<=[.!?…؟])\s+|(?<=[。！？])|[;:\n\r؛]+|[,،、]+|\s[-–—]+\s|[()]")
+# Words that join two clauses, per supported language. A clause is cut before them and they stay
+# at the start of the next clause, so "and"/"but" remain visible to the model.
+_JOINERS = {
+    "en": ["and", "but", "so", "because", "then", "also", "plus", "or else"],
+    "es": ["y", "pero", "porque", "entonces", "pues", "ademas", "además", "luego"],
+    "fr": ["et", "mais", "donc", "parce que", "car", "puis", "alors"],
+    "pt": ["e", "mas", "porque", "entao", "então", "pois", "depois"],
+    "ro": ["si", "și", "şi", "dar", "pentru ca", "pentru că", "iar", "apoi", "deci"],
+    "ru": ["и", "но", "а", "потому что", "поэтому", "потом", "тогда"],
+    "uk": ["і", "й", "та", "але", "а", "тому що", "бо", "тому", "потім"],
+    "id": ["dan", "tapi", "tetapi", "karena", "karna", "lalu", "terus", "jadi"],
+    "tl": ["at", "pero", "kasi", "dahil", "tapos", "kaya"],
+    "vi": ["và", "nhưng", "nhung", "vì", "rồi", "nên"],
+    "ar": ["لكن", "ولكن", "ثم", "لأن", "لان", "بس"],
+}
+_JOINER = re.compile(
+    r"(?<=\S)\s+(?=(?:" + "|".join(sorted({re.escape(w) for ws in _JOINERS.values() for w in ws},
+                                          key=len, reverse=True)) + r")\s)",
+    re.IGNORECASE,
+)
+_THAI = re.compile(r"[\u0E00-\u0E7F]")
+_WORDY = re.compile(r"\w", re.UNICODE)
+
+
+class ModelMissing(RuntimeError):
+    """The trained screening model is not there; the message says how to make it."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of the original text: its characters and where they are."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One indicator found in the text, with the words that support it."""
+
+    id: str
+    probability: float
+    evidence: str
+    start: int
+    end: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The finding as plain JSON data."""
+        return {"id": self.id, "probability": round(self.probability, 3), "evidence": self.evidence,
+                "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """Everything the models found in one text."""
+
+    findings: list[Finding]
+    danger: Optional[Finding]
+
+    @property
+    def ids(self) -> list[str]:
+        """The indicator ids found, most certain first."""
+        return [f.id for f in self.findings]
+
+
+def fold_accents(text: str) -> str:
+    """Lower-case and drop Latin/Cyrillic/Arabic diacritics; Thai marks are letters, so kept.
+
+    The same as nlu_components' folding, repeated here so the CLI does not import Rasa.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not (unicodedata.combining(ch) and ord(ch) < 0x0E00))
+
+
+def _trimmed(text: str, start: int, end: int) -> Optional[Span]:
+    """The span without surrounding spaces and quotes, or None if it holds no word."""
+    while start < end and (text[start].isspace() or text[start] in "\"'“”«»"):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in "\"'“”«».,"):
+        end -= 1
+    if start >= end or not _WORDY.search(text[start:end]):
+        return None
+    return Span(text[start:end], start, end)
+
+
+def _cut(text: str, start: int, end: int, pattern: re.Pattern) -> list[tuple[int, int]]:
+    """Cut text[start:end] wherever the pattern matches (the match itself is dropped)."""
+    pieces, position = [], start
+    for match in pattern.finditer(text, start, end):
+        pieces.append((position, match.start()))
+        position = match.end()
+    pieces.append((position, end))
+    return pieces
+
+
+def split_clauses(text: str) -> list[Span]:
+    """The clauses of a text, in order, with their positions in it."""
+    text = unicodedata.normalize("NFC", text)
+    spans: list[Span] = []
+    for start, end in _cut(text, 0, len(text), _BREAKS):
+        for s, e in _cut(text, start, end, _JOINER):
+            piece = text[s:e]
+            # Thai separates clauses and sentences with spaces, not punctuation.
+            if _THAI.search(piece):
+                pieces = _cut(text, s, e, re.compile(r"\s+"))
+            else:
+                pieces = [(s, e)]
+            spans.extend(span for span in (_trimmed(text, a, b) for a, b in pieces) if span)
+    return spans
+
+
+def windows(text: str, clauses: list[Span], size: int = MAX_WINDOW) -> list[Span]:
+    """Every clause and every run of up to `size` neighbouring clauses, as spans of the text."""
+    runs = []
+    for i in range(len(clauses)):
+        for j in range(i, min(i + size, len(clauses))):
+            start, end = clauses[i].start, clauses[j].end
+            runs.append(Span(text[start:end], start, end))
+    return runs
+
+
+class Extractor:
+    """Applies the trained screening model to free text."""
+
+    def __init__(self, bundle: dict[str, Any]):
+        if bundle.get("format") != MODEL_FORMAT:
+            raise ModelMissing("the screening model is from another version: run `make train`")
+        self.bundle = bundle
+        self.indicators = bundle["indicators"]
+        self.danger = bundle["danger"]
+        self.threshold: float = float(bundle["threshold"])
+        self.danger_threshold: float = float(bundle["danger_threshold"])
+        self.classes = [str(c) for c in self.indicators.classes_]
+
+    def score(self, pieces: list[str]) -> np.ndarray:
+        """Indicator probabilities for each piece of text (rows), by class (columns)."""
+        return self.indicators.predict_proba(pieces)
+
+    def extract(self, text: str) -> Extraction:
+        """The indicators and the immediate danger found in a text, with evidence spans."""
+        clauses = split_clauses(text or "")
+        if not clauses:
+            return Extraction([], None)
+        runs = windows(unicodedata.normalize("NFC", text), clauses)
+        probabilities = self.score([r.text for r in runs])
+        findings = []
+        for column, label in enumerate(self.classes):
+            if label == NONE:
+                continue
+            best = _best_evidence(runs, probabilities[:, column], self.threshold)
+            if best is not None:
+                span, p = best
+                findings.append(Finding(label, p, span.text, span.start, span.end))
+        findings.sort(key=lambda f: (-f.probability, f.start))
+        danger_p = self.danger.predict_proba([r.text for r in runs])[:, list(self.danger.classes_).index(1)]
+        best_danger = _best_evidence(runs, danger_p, self.danger_threshold)
+        danger = None
+        if best_danger is not None:
+            span, p = best_danger
+            danger = Finding("danger_now", p, span.text, span.start, span.end)
+        return Extraction(findings, danger)
+
+
+def _best_evidence(runs: list[Span], scores: np.ndarray, threshold: float) -> Optional[tuple[Span, float]]:
+    """The shortest run that reaches the threshold (most probable among equals), with its score.
+
+    Shortest, because an operator reads the evidence: the clause that says it, not the paragraph.
+    """
+    above = [i for i in range(len(runs)) if scores[i] >= threshold]
+    if not above:
+        return None
+    chosen = min(above, key=lambda i: (len(runs[i].text), -scores[i]))
+    return runs[chosen], float(max(scores[i] for i in above))
+
+
+@lru_cache(maxsize=2)
+def load_extractor(path: Path = MODEL_PATH) -> Extractor:
+    """The trained extractor (cached), or ModelMissing with the command that makes it."""
+    if not Path(path).exists():
+        raise ModelMissing(
+            f"no screening model at {path}: run `make train` "
+            "(or `.venv/bin/python -m actions.screening.train`)"
+        )
+    return Extractor(joblib.load(path))
