@@ -86,6 +86,10 @@ class InlineReplies:
         """A webhook will wait for the replies to the message with this ref."""
         self._waiting[ref] = _Waiter()
 
+    def cancel(self, ref: str) -> None:
+        """Nobody will wait after all (the message could not be queued)."""
+        self._waiting.pop(ref, None)
+
     def offer(self, ref: Optional[str], payload: dict[str, Any]) -> bool:
         """Give a part to the waiting webhook; False when none waits (send it by REST instead)."""
         waiter = self._waiting.get(ref or "")
@@ -147,16 +151,18 @@ class SmsChannel:
         url = self.settings.public_url + request.path_qs
         if not self.validator.validate(url, form, signature):
             return _json_error("invalid Twilio signature", 403)
-        account = str(form.get("AccountSid", ""))
-        if not hmac.compare_digest(account.encode(), str(self.settings.twilio_account_sid).encode()):
+        account = form.get("AccountSid")
+        if account is not None and not hmac.compare_digest(str(account).encode(),
+                                                           str(self.settings.twilio_account_sid).encode()):
             return _json_error("message for another account", 403)
-        message_sid = form.get("MessageSid") or form.get("SmsSid")
         sender = str(form.get("From", "")).strip()
-        if not isinstance(message_sid, str) or not message_sid or not sender:
-            return _json_error("MessageSid and From are required", 400)
+        if not sender:
+            return _json_error("From is required", 400)
 
-        seen_key = "seen:" + pseudonym(self.settings.secret_key, "sms-message", message_sid)
-        if not await self.store.claim_once(seen_key, self.settings.dedup_ttl_s):
+        # Twilio always sends a MessageSid, so a captured request replayed is always recognised.
+        message_sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
+        seen_key = "seen:" + pseudonym(self.settings.secret_key, "sms-message", message_sid) if message_sid else None
+        if seen_key and not await self.store.claim_once(seen_key, self.settings.dedup_ttl_s):
             return twiml([])  # a retry: the first delivery answers
         entry = self._entry(form, sender)
         wait_s = self.settings.sms_twiml_wait_ms / 1000
@@ -165,7 +171,9 @@ class SmsChannel:
         try:
             await self.store.queue_push("inbound", entry)
         except Exception:
-            await self.store.release_once(seen_key)
+            self.inline.cancel(entry["ref"])
+            if seen_key:
+                await self.store.release_once(seen_key)
             raise
         return twiml(await self.inline.collect(entry["ref"], wait_s) if wait_s > 0 else [])
 
