@@ -141,6 +141,11 @@ class Stack:
         process.wait()
 
 
+def _channel_line(enabled: bool, url: str, needs: str) -> str:
+    """Where a channel's webhook is, or what turns it on."""
+    return url if enabled else f"off (set {needs})"
+
+
 def main() -> int:
     """Run the stack in the foreground until Ctrl-C."""
     env = dict(os.environ)
@@ -156,11 +161,17 @@ def main() -> int:
     except StackError as exc:
         print(f"safeline: {exc}", file=sys.stderr)
         return 1
+    telegram = _channel_line(settings.telegram_enabled, settings.public_url + "/telegram/webhook",
+                             "TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET")
+    sms = _channel_line(settings.sms_enabled, settings.public_url + "/twilio/sms",
+                        "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
     print(
         "\nSafeline is running.\n"
         f"  Web chat:          http://localhost:{settings.port}/\n"
         f"  Operator console:  http://localhost:{settings.port}/console\n"
         f"  Rasa HTTP API:     http://127.0.0.1:{settings.rasa_port}/ (localhost only)\n"
+        f"  Telegram webhook:  {telegram}\n"
+        f"  SMS webhook:       {sms}\n"
         f"  Logs:              {settings.data_dir / 'logs'}\n"
         "Press Ctrl-C to stop everything.",
         flush=True,
