@@ -203,7 +203,10 @@ class Gateway:
     async def erase(self, conversation: str) -> None:
         """Delete everything kept under the pseudonym: Rasa's tracker and Safeline's records."""
         for hook in self.erase_hooks:
-            await hook(conversation)
+            try:
+                await hook(conversation)
+            except Exception as exc:  # noqa: BLE001 - a channel's clean-up must never block the erasure
+                log.error("erase hook failed (%s); erasing anyway", type(exc).__name__)
         await self.store.delete_conversation(conversation)
         try:
             await self.rasa.erase(conversation)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import itertools
 import logging
 import re
 import time
@@ -49,10 +48,10 @@ MORE = "0"
 MAX_CODE_WORD = 32
 _TRAILING = re.compile(r"[\s.!]+$")
 _CODE = re.compile(r"^CODE(?:\s+(.+))?$", re.IGNORECASE | re.DOTALL)
-# Priorities for fitting a reply into few segments (lower survives first): the reply's first
-# sentence (an emergency line comes first) and the "0 for more" hint, then each message's lead
-# sentence, then the numbered options, then the rest.
-FIRST, HINT, LEAD, OPTION, BACKGROUND = 0, 0, 1, 2, 3
+# Priorities for fitting a reply into few segments (lower survives first): the "0 for more" hint,
+# the reply's first sentence (an emergency line comes first), each message's first sentence, the
+# numbered options, then the rest.
+HINT, FIRST, LEAD, OPTION, BACKGROUND = -1, 0, 1, 2, 3
 
 
 def twiml(bodies: list[str]) -> web.Response:
@@ -263,7 +262,6 @@ class SmsChannel:
         with_buttons = max((i for i, m in enumerate(messages) if m.get("buttons")), default=None)
         pieces: list[Piece] = []
         options: dict[str, tuple[str, str]] = {}
-        groups = itertools.count()
         for index, message in enumerate(messages):
             text = gsm_friendly(str(message.get("text") or ""))
             if neutral:
@@ -271,20 +269,18 @@ class SmsChannel:
             lines = [line for line in text.split("\n") if line.strip()]
             for l_index, line in enumerate(lines):
                 for s_index, sentence in enumerate(sentences(line)):
-                    group = 0 if in_order else next(groups)
-                    lead = l_index == 0 and s_index == 0  # the message's first sentence
+                    lead = l_index == 0 and s_index == 0
+                    priority = FIRST if not pieces else LEAD if lead and not in_order else BACKGROUND
                     for c_index, chunk in enumerate(chunks(sentence)):
-                        priority = FIRST if not pieces else LEAD if lead and not in_order else BACKGROUND
                         sep = "\n" if s_index == 0 and c_index == 0 else " "
-                        pieces.append(Piece(chunk, sep=sep, priority=priority, group=group))
+                        pieces.append(Piece(chunk, sep=sep, priority=priority))
             if index == with_buttons:
-                group = 0 if in_order else next(groups)
                 for number, button in enumerate(message["buttons"], start=1):
                     title = gsm_friendly(button["title"])
                     title = neutralize(title, language) if neutral else title
                     line = chunks(f"{number}) {title}")[0]
                     options[str(number)] = (line, button["payload"])
-                    pieces.append(Piece(line, sep="\n", priority=BACKGROUND if in_order else OPTION, group=group))
+                    pieces.append(Piece(line, sep="\n", priority=BACKGROUND if in_order else OPTION))
         return pieces, options
 
     def _http(self) -> aiohttp.ClientSession:

@@ -119,7 +119,6 @@ class Piece:
     text: str
     sep: str = " "  # joins it to the previous piece when both land in the same part
     priority: int = 3  # 0 is always kept first; higher numbers are dropped first
-    group: int = -1  # pieces of one group (a cut sentence, a list of options) are kept as a prefix
 
 
 def pack(pieces: Iterable[Piece]) -> list[str]:
@@ -146,20 +145,22 @@ def fit(pieces: list[Piece], max_parts: int) -> tuple[list[str], list[Piece]]:
 
     Pieces are admitted by priority (then position) while the packed result still fits, so an
     emergency line and a question with its numbered options survive before background sentences.
+    Once a piece is left out, no later piece of the same or lesser priority gets in: the text never
+    skips ahead, so what is sent and what is kept for later both read in order.
     """
     if len(pack(pieces)) <= max_parts:
         return pack(pieces), []
     chosen: set[int] = set()
-    broken: set[int] = set()  # groups already cut short: their later pieces stay out too
+    cuts: list[tuple[int, int]] = []  # (position, priority) of pieces that did not fit
     for index in sorted(range(len(pieces)), key=lambda i: (pieces[i].priority, i)):
-        piece = pieces[index]
-        if piece.group >= 0 and piece.group in broken:
+        priority = pieces[index].priority
+        if any(position < index and priority >= cut for position, cut in cuts):
             continue
         trial = chosen | {index}
         if len(pack(pieces[i] for i in sorted(trial))) <= max_parts:
             chosen = trial
-        elif piece.group >= 0:
-            broken.add(piece.group)
+        else:
+            cuts.append((index, priority))
     kept = [pieces[i] for i in sorted(chosen)]
     left = [pieces[i] for i in range(len(pieces)) if i not in chosen]
     return pack(kept), left

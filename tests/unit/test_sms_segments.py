@@ -64,11 +64,14 @@ def test_fit_keeps_priority_pieces_and_returns_the_rest_in_order():
     assert kept_and_left[0].text == "Call 112 now."
 
 
-def test_a_group_is_kept_as_a_prefix_never_with_holes():
-    options = [Piece(f"{n}) " + "option " * (20 if n == 2 else 1), "\n", 2, group=7) for n in range(1, 5)]
+def test_once_a_piece_is_left_out_nothing_later_and_less_important_skips_ahead():
+    options = [Piece(f"{n}) " + "option " * (20 if n == 2 else 1), "\n", 2) for n in range(1, 5)]
     parts, left = fit([Piece("Choose:", priority=0)] + options, 1)
     kept = "\n".join(parts)
-    assert "1) " in kept and "2) " not in kept and "3) " not in kept
+    assert "1) " in kept and "2) " not in kept and "3) " not in kept and "4) " not in kept
+    story = [Piece("First.", priority=0), Piece("a" * 150 + "."), Piece("b" * 10 + "."), Piece("Lead.", priority=1)]
+    parts, left = fit(story, 1)
+    assert parts == ["First. Lead."] and [p.text[0] for p in left] == ["a", "b"]
 
 
 @settings(max_examples=200, deadline=None)
