@@ -17,9 +17,12 @@ V = TypeVar("V")
 class _Expiring(Generic[V]):
     """A dict whose entries vanish after their time to live (checked lazily on access)."""
 
+    SWEEP_EVERY = 1000  # puts between purges of expired items nobody asks for again (dedup keys)
+
     def __init__(self, clock: Callable[[], float]):
         self.clock = clock
         self._items: dict[str, tuple[float, V]] = {}
+        self._puts = 0
 
     def __contains__(self, key: str) -> bool:
         """Is the key held, live or expired but not yet dropped?"""
@@ -36,8 +39,13 @@ class _Expiring(Generic[V]):
         return item[1]
 
     def put(self, key: str, value: V, ttl_s: float) -> None:
-        """Store a value until `ttl_s` from now."""
+        """Store a value until `ttl_s` from now (now and then dropping everything expired)."""
         self._items[key] = (self.clock() + ttl_s, value)
+        self._puts += 1
+        if self._puts % self.SWEEP_EVERY == 0:
+            now = self.clock()
+            for stale in [k for k, (expires_at, _) in self._items.items() if expires_at <= now]:
+                del self._items[stale]
 
     def pop(self, key: str) -> Optional[V]:
         """Remove and return the live value."""

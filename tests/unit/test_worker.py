@@ -258,3 +258,18 @@ def test_delivery_decision(kind, prefs, age, expected):
     prefs = {**prefs, "last_inbound_at": now - 1000} if "last_inbound_at" in prefs else prefs
     entry = {"kind": kind, "prompted_at": now - age}
     assert delivery_decision(entry, prefs, now, silence_s=900) == expected
+
+
+def test_the_memory_store_forgets_expired_one_time_keys_nobody_asks_for_again():
+    now = [0.0]
+    store = MemoryStore(3600, clock=lambda: now[0])
+
+    async def scenario():
+        for i in range(10):
+            await store.claim_once(f"seen:{i}", ttl_s=10)
+        now[0] = 100.0
+        for i in range(2000):
+            await store.claim_once(f"later:{i}", ttl_s=1000)
+        return await store.export()
+
+    assert not any(key.startswith("seen:") for key in asyncio.run(scenario())["once"])
