@@ -113,7 +113,7 @@ class TelegramChannel:
 
         seen_key = "seen:" + pseudonym(self.settings.secret_key, "telegram-update", str(data["update_id"]))
         if not await self.store.claim_once(seen_key, self.settings.dedup_ttl_s):
-            return web.json_response({"ok": True, "duplicate": True})
+            return web.json_response({"ok": True})  # a retry: answered once already; same answer as ever
         try:
             entry = self._entry(data)
         except Exception as exc:  # noqa: BLE001 - a shape we cannot read is acknowledged and ignored
