@@ -1,5 +1,7 @@
 """Writes `dialogues/responses.yml` from `locales/en.yml`, so Rasa's domain knows every response name.
 
+The English locale includes its parts (e.g. locales/screening/en.yml), merged by `load_locale`.
+
 The texts Rasa would find there are never sent: the NLG endpoint renders every response from the
 conversation's locale. Run by `make` before training and validation.
 """

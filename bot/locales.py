@@ -11,6 +11,9 @@ import yaml
 from bot.config import PROJECT_ROOT
 
 LOCALES_DIR = PROJECT_ROOT / "locales"
+# Feature texts kept in their own files, locales/<part>/<lang>.yml (same format), join the
+# language's responses, so one feature's many texts do not crowd the main locale files.
+LOCALE_PARTS: tuple[str, ...] = ("screening",)
 
 
 @dataclass(frozen=True)
@@ -37,15 +40,20 @@ def placeholders(text: str) -> set[str]:
 
 
 def load_locale(path: Path) -> Locale:
-    """Read one locale file."""
+    """Read one locale file, with the responses of its parts (locales/<part>/<lang>.yml) merged in."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     meta = data.get("meta", {})
+    responses = dict(data.get("responses", {}))
+    for part in LOCALE_PARTS:
+        part_path = path.parent / part / path.name
+        if part_path.exists():
+            responses.update((yaml.safe_load(part_path.read_text(encoding="utf-8")) or {}).get("responses", {}))
     return Locale(
         code=meta.get("language", path.stem),
         name=meta.get("name", path.stem),
         direction=meta.get("direction", "ltr"),
         review=meta.get("review", ""),
-        responses=data.get("responses", {}),
+        responses=responses,
     )
 
 
