@@ -147,6 +147,8 @@ class SmsChannel:
             return _json_error("request body too large", 413)
         except Exception:  # noqa: BLE001 - any unreadable form is the sender's problem
             return _json_error("body must be form data", 400)
+        if not all(isinstance(value, str) for value in form.values()):
+            return _json_error("body must be form fields, not files", 400)
         url = self.settings.public_url + request.path_qs
         if not self.validator.validate(url, form, signature):
             return _json_error("invalid Twilio signature", 403)

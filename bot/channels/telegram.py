@@ -105,7 +105,7 @@ class TelegramChannel:
             data = json.loads(await request.read())
         except web.HTTPRequestEntityTooLarge:
             return _json_error("request body too large", 413)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             return _json_error("body must be a JSON Telegram update", 400)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) \
                 or isinstance(data.get("update_id"), bool):

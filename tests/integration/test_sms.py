@@ -150,6 +150,13 @@ def test_malformed_forms_are_refused_without_a_500(base_url, content_type, body)
     assert response.status_code in (400, 403)
 
 
+def test_a_form_with_a_file_is_refused_without_a_500(base_url):
+    response = httpx.post(f"{base_url}/twilio/sms", data={"From": "+15550001111"},
+                          files={"Body": ("a.txt", b"hello", "text/plain")},
+                          headers={"X-Twilio-Signature": "abc"}, timeout=10)
+    assert response.status_code == 400
+
+
 def test_an_oversized_body_is_refused_with_413(base_url):
     response = httpx.post(f"{base_url}/twilio/sms", content=b"Body=" + b"a" * 200_000,
                           headers={"Content-Type": "application/x-www-form-urlencoded",

@@ -116,7 +116,7 @@ def test_unknown_update_types_are_acknowledged_and_ignored(person):
 
 @pytest.mark.parametrize("content,status", [
     (b"not json", 400), (b"[1, 2]", 400), (b'{"update_id": "7"}', 400), (b'{"message": {}}', 400),
-    (b'{"update_id": true}', 400), (b"\xff\xfe", 400),
+    (b'{"update_id": true}', 400), (b"\xff\xfe", 400), (b"[" * 30_000, 400),
 ])
 def test_malformed_updates_get_a_clear_400(person, content, status):
     response = person.post(None, content=content)
