@@ -34,7 +34,7 @@ async def _read_json(request: web.Request) -> dict[str, Any] | web.Response:
         body = await request.json()
     except web.HTTPRequestEntityTooLarge:
         return _bad_request("request body too large", 413)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return _bad_request("body must be JSON")
     if not isinstance(body, dict):
         return _bad_request("body must be a JSON object")

@@ -110,6 +110,7 @@ def test_rasa_answers_model_parse_on_localhost(rasa_url):
     (b'{"session": "x", "text": "hi"}', 400),
     (b'{"session": "abcdefgh12345678", "text": 5}', 400),
     (b'{"session": "abcdefgh12345678"}', 400),
+    (b"[" * 30_000, 400),
 ])
 def test_malformed_requests_get_a_clear_json_error(base_url, body, status):
     response = httpx.post(f"{base_url}/webchat/messages", content=body,
