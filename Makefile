@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 RASA   := $(VENV)/bin/rasa
-DATA   := nlu_data dialogues/rules.yml dialogues/stories.yml
+DATA   := nlu_data dialogues/rules.yml dialogues/screening_rules.yml dialogues/stories.yml
 STAMP  := $(VENV)/.installed-$(shell cat requirements/*.txt | sha1sum | cut -c1-12)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
@@ -47,7 +47,7 @@ $(TSTAMP): requirements/translate.txt
 	rm -f $(TVENV)/.installed-*
 	touch $@
 
-dialogues/responses.yml: locales/en.yml $(STAMP)
+dialogues/responses.yml: locales/en.yml locales/screening/en.yml $(STAMP)
 	$(PY) -m bot.domain_responses
 
 # Rasa's own fingerprinting (`--dry-run` exits 0 when the newest model is up to date) skips
@@ -59,6 +59,8 @@ train: $(STAMP) dialogues/responses.yml
 	else \
 	  $(RASA) train $(TRAIN_ARGS) --quiet && ls -t models/*.tar.gz | tail -n +4 | xargs -r rm -f; \
 	fi
+	@# The screening model (actions/screening/train.py) skips itself by a hash of its inputs.
+	$(PY) -m actions.screening.train
 
 validate: $(STAMP) dialogues/responses.yml
 	$(RASA) data validate --config config.yml --domain dialogues --data $(DATA)

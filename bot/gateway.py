@@ -63,6 +63,18 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _screening_summary(summary: dict[str, Any], conversation: str, channel: str,
+                       state: LanguageState) -> dict[str, Any]:
+    """A screening's handoff summary (CONTRACTS §6), with what only the gateway knows for sure.
+
+    The action built it from the tracker; the conversation's pseudonym, channel and language
+    state are the gateway's, so they overwrite whatever the tracker had.
+    """
+    return {**summary, "conversation": conversation, "channel": channel,
+            "interpreter_needed": bool(summary.get("interpreter_needed")) or state.interpreter_needed,
+            "status": summary.get("status") or "open", "created_at": summary.get("created_at") or _now()}
+
+
 class _ConversationLocks:
     """One lock per active conversation, so its turns run in order; idle ones are forgotten."""
 
@@ -155,6 +167,9 @@ class Gateway:
                     "interpreter_needed": state.interpreter_needed, "created_at": _now(),
                     "status": "open",
                 })
+            if isinstance(control.get("handoff_summary"), dict):
+                await self.store.add_handoff_request(conversation, _screening_summary(
+                    control["handoff_summary"], conversation, channel, state))
         if any(c.get("erase") for c in controls):
             await self.erase(conversation)
             reply.erased = True

@@ -11,7 +11,7 @@ from bot.config import PROJECT_ROOT
 from bot.stack import latest_model
 
 RASA = str(Path(sys.executable).parent / "rasa")
-DATA = ["nlu_data", "dialogues/rules.yml", "dialogues/stories.yml"]
+DATA = ["nlu_data", "dialogues/rules.yml", "dialogues/screening_rules.yml", "dialogues/stories.yml"]
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
