@@ -209,3 +209,11 @@ def test_make_telegram_webhook_registers_the_webhook_with_secret_and_update_type
     assert set(registered["allowed_updates"]) == {"message", "edited_message", "callback_query", "my_chat_member"}
     menus = [c for c in fake_telegram.snapshot() if c["method"] == "setMyCommands"]
     assert {c.get("language_code") for c in menus} >= {None, "es", "th", "ar"}
+
+
+def test_start_never_reveals_whether_someone_wrote_before(base_url, fake_telegram, stack):
+    known = TelegramUser(base_url, fake_telegram, stack)
+    known.say("my boss took my passport")
+    new = TelegramUser(base_url, fake_telegram, stack)
+    again, first = known.say("/start"), new.say("/start")
+    assert texts(again) == texts(first) and [buttons(m) for m in again] == [buttons(m) for m in first]
