@@ -7,6 +7,7 @@ import sys
 
 from bot.app import serve
 from bot.config import ConfigError, Settings
+from bot.stores import StoreUnavailable
 
 
 def main() -> int:
@@ -17,7 +18,11 @@ def main() -> int:
     except ConfigError as exc:
         print(f"safeline: configuration error: {exc}", file=sys.stderr)
         return 2
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings))
+    except StoreUnavailable as exc:
+        print(f"safeline: {exc}", file=sys.stderr)
+        return 3
     return 0
 
 

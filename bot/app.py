@@ -18,7 +18,7 @@ from bot.language import LanguagePolicy
 from bot.locales import Catalog, load_locales
 from bot.nlg import nlg_routes
 from bot.rasa_client import RasaClient
-from bot.stores import open_store
+from bot.stores import StoreUnavailable, check_store, open_store
 from bot.webchat.routes import webchat_routes
 from bot.worker import Worker
 
@@ -85,6 +85,7 @@ def internal_app(services: Services) -> web.Application:
 async def serve(settings: Settings) -> None:
     """Run both sites until SIGINT/SIGTERM."""
     services = build_services(settings)
+    await check_store(services.gateway.store, settings)
     runners = [web.AppRunner(public_app(services), access_log=None), web.AppRunner(internal_app(services), access_log=None)]
     for runner in runners:
         await runner.setup()

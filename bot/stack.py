@@ -14,6 +14,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional
+from urllib.parse import unquote, urlparse
+
+import yaml
 
 from bot.config import PROJECT_ROOT, ConfigError, Settings
 
@@ -40,6 +43,32 @@ def latest_model(models_dir: Path = MODELS_DIR) -> Path:
     if not models:
         raise StackError(f"no trained model in {models_dir}: run `make train` (or `make run`)")
     return models[-1]
+
+
+def write_redis_endpoints(settings: Settings) -> Path:
+    """Rasa's endpoints with its tracker and lock stores on Safeline's Redis (REDIS_URL).
+
+    Written into the data dir (mode 0600: it may hold the Redis password) because Rasa's
+    endpoint files cannot take a URL, and an empty password variable would be sent as one.
+    """
+    url = urlparse(settings.redis_url or "")
+    db = int((url.path or "/0").strip("/") or 0)
+    common = {"url": url.hostname or "127.0.0.1", "port": url.port or 6379, "key_prefix": "safeline"}
+    if url.password:
+        common["password"] = unquote(url.password)
+    if url.scheme == "rediss":
+        common["use_ssl"] = True
+    endpoints = {
+        "action_endpoint": {"url": f"http://127.0.0.1:{settings.actions_port}/webhook"},
+        "nlg": {"url": f"http://127.0.0.1:{settings.internal_port}/nlg"},
+    }
+    endpoints["tracker_store"] = {"type": "redis", "db": db, "record_exp": settings.conversation_ttl_s, **common}
+    endpoints["lock_store"] = {"type": "redis", "db": db, **common}
+    path = settings.data_dir / "endpoints.redis.yml"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    return path
 
 
 @dataclass
@@ -75,8 +104,9 @@ class Stack:
             return ([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(settings.actions_port)],
                     {"SANIC_HOST": "127.0.0.1"})
         model = self.model or latest_model()
+        endpoints = write_redis_endpoints(settings) if settings.redis_url else PROJECT_ROOT / "endpoints.yml"
         return ([str(VENV_BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(settings.rasa_port),
-                 "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"], {})
+                 "--model", str(model), "--endpoints", str(endpoints), "--credentials", "credentials.yml"], {})
 
     def _ready_url(self, name: str) -> str:
         """What answers 2xx once the process is ready."""

@@ -45,8 +45,14 @@ class RedisStore:
         return f"{self.prefix}:{kind}:{name}" if name else f"{self.prefix}:{kind}"
 
     def _conversation_keys(self, conversation: str) -> list[str]:
-        """Every key held under a pseudonym."""
-        return [self.key(kind, conversation) for kind in ("conv", "handoffs", "addr", "prefs", "traces")]
+        """Every key held under a pseudonym, Rasa's tracker included.
+
+        Rasa's RedisTrackerStore (key_prefix "safeline", see bot/stack.py) keeps the tracker at
+        `safeline:tracker:<sender>`, and since Rasa 3.6 it merges a saved tracker with the stored
+        one, so replacing the events through Rasa's API cannot erase it: the key is deleted here.
+        """
+        kinds = ("conv", "handoffs", "addr", "prefs", "traces", "tracker")
+        return [self.key(kind, conversation) for kind in kinds]
 
     async def ping(self) -> None:
         """Raise if Redis cannot be reached (used at start-up for a clear error)."""
@@ -104,7 +110,20 @@ class RedisStore:
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+        # An idle queue must expire like every other key; pushes renew it.
+        await self.client.expire(stream, self._queue_ttl(), nx=True)
         self._groups.add(stream)
+
+    async def _reading(self, stream: str, read):
+        """Run a group read, recreating the group once if an idle stream expired meanwhile."""
+        try:
+            return await read()
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            self._groups.discard(stream)
+            await self._ensure_group(stream)
+            return await read()
 
     def _queue_ttl(self) -> int:
         """Expiry of a queue key, renewed on every push."""
@@ -133,16 +152,16 @@ class RedisStore:
         taken: list[tuple[str, Entry]] = []
         start = "0-0"
         while len(taken) < count:
-            reply = await self.client.xautoclaim(stream, GROUP, consumer, int(stale_after_s * 1000),
-                                                 start_id=start, count=count - len(taken))
+            reply = await self._reading(stream, lambda: self.client.xautoclaim(
+                stream, GROUP, consumer, int(stale_after_s * 1000), start_id=start, count=count - len(taken)))
             start, claimed = reply[0], reply[1]
             taken.extend(self._entries(claimed))
             if start == "0-0":
                 break
         if len(taken) < count:
             block = int(block_s * 1000) if block_s > 0 and not taken else None
-            reply = await self.client.xreadgroup(GROUP, consumer, {stream: ">"}, count=count - len(taken),
-                                                 block=block)
+            reply = await self._reading(stream, lambda: self.client.xreadgroup(
+                GROUP, consumer, {stream: ">"}, count=count - len(taken), block=block))
             for _, records in reply or []:
                 taken.extend(self._entries(records))
         return sorted(taken, key=lambda item: tuple(int(part) for part in item[0].split("-")))

@@ -167,3 +167,16 @@ def test_every_redis_key_has_a_ttl_and_a_known_prefix(redis_server):
             assert key.split(":")[1] in known, key
             assert info["ttl"] > 0, f"{key} has no expiry"
     run(_closing(store, scenario()))
+
+
+def test_an_idle_redis_queue_expires_and_comes_back_when_used_again(redis_server):
+    store = RedisStore.from_url(redis_server.url, conversation_ttl_s=3600, prefix=f"t{secrets.token_hex(4)}")
+
+    async def scenario():
+        assert await store.queue_claim("idle", "w", count=1, stale_after_s=30) == []
+        assert await store.client.ttl(store.key("q", "idle")) > 0
+        await store.client.delete(store.key("q", "idle"))  # as if it expired
+        assert await store.queue_claim("idle", "w", count=1, stale_after_s=30) == []
+        await store.queue_push("idle", {"n": 1})
+        assert [e for _, e in await store.queue_claim("idle", "w", count=1, stale_after_s=30)] == [{"n": 1}]
+    run(_closing(store, scenario()))
