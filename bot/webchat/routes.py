@@ -56,14 +56,23 @@ async def index(request: web.Request) -> web.Response:
     return web.Response(text=page, content_type="text/html")
 
 
-async def post_message(request: web.Request) -> web.Response:
-    """`POST /webchat/messages`: one message in, the bot's replies out."""
+async def _session_request(request: web.Request) -> tuple[dict[str, Any], str] | web.Response:
+    """The JSON body and the session's pseudonym, or the 4xx response saying what is wrong."""
     body = await _read_json(request)
     if isinstance(body, web.Response):
         return body
     conversation = _conversation(request, body.get("session"))
     if conversation is None:
         return _bad_request("'session' must be an opaque id of 8-128 letters, digits, '-' or '_'")
+    return body, conversation
+
+
+async def post_message(request: web.Request) -> web.Response:
+    """`POST /webchat/messages`: one message in, the bot's replies out."""
+    parsed = await _session_request(request)
+    if isinstance(parsed, web.Response):
+        return parsed
+    body, conversation = parsed
     text = body.get("text")
     if not isinstance(text, str):
         return _bad_request("'text' must be a string")
@@ -86,12 +95,10 @@ async def post_message(request: web.Request) -> web.Response:
 
 async def end_session(request: web.Request) -> web.Response:
     """`POST /webchat/end` (quick exit): forget the conversation on the server."""
-    body = await _read_json(request)
-    if isinstance(body, web.Response):
-        return body
-    conversation = _conversation(request, body.get("session"))
-    if conversation is None:
-        return _bad_request("'session' must be an opaque id of 8-128 letters, digits, '-' or '_'")
+    parsed = await _session_request(request)
+    if isinstance(parsed, web.Response):
+        return parsed
+    _, conversation = parsed
     try:
         await request.app["gateway"].erase(conversation)
     except RasaUnavailable:
