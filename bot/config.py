@@ -79,6 +79,18 @@ def _debug_store_dump(env: Mapping[str, str], production: bool) -> bool:
     return wanted
 
 
+def _opening_hours(env: Mapping[str, str]) -> str:
+    """SAFELINE_OPENING_HOURS, checked now (with SAFELINE_TIMEZONE) so a typo fails at start."""
+    from bot.opening_hours import OpeningHours, OpeningHoursError
+
+    raw = env.get("SAFELINE_OPENING_HOURS", "").strip() or "always"
+    try:
+        OpeningHours.parse(raw, env.get("SAFELINE_TIMEZONE", "").strip() or "UTC")
+    except OpeningHoursError as exc:
+        raise ConfigError(f"SAFELINE_OPENING_HOURS / SAFELINE_TIMEZONE: {exc}") from exc
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """All of Safeline's settings; build with `Settings.from_env()`."""
@@ -131,6 +143,14 @@ class Settings:
     address_ttl_s: int = 7 * 24 * 3600
     dedup_ttl_s: int = 48 * 3600
     debug_store_dump: bool = False
+    # Operator console and handoffs (bot/console/, bot/handoffs.py).
+    admin_totp_secret: Optional[str] = field(default=None, repr=False)
+    admin_password_one_time: bool = False  # set by bot.stack when it generated the password
+    opening_hours: str = "always"
+    timezone: str = "UTC"
+    expected_wait_minutes: int = 30
+    closed_retention_s: int = 0
+    console_session_ttl_s: int = 8 * 3600
 
     @property
     def telegram_enabled(self) -> bool:
@@ -227,4 +247,11 @@ class Settings:
             address_ttl_s=_int(env, "SAFELINE_ADDRESS_TTL", 7 * 24 * 3600, 60),
             dedup_ttl_s=_int(env, "SAFELINE_DEDUP_TTL", 48 * 3600, 60),
             debug_store_dump=_debug_store_dump(env, production),
+            admin_totp_secret=env.get("SAFELINE_ADMIN_TOTP_SECRET", "").strip().upper() or None,
+            admin_password_one_time=_bool(env, "SAFELINE_ADMIN_PASSWORD_ONE_TIME", False),
+            opening_hours=_opening_hours(env),
+            timezone=env.get("SAFELINE_TIMEZONE", "").strip() or "UTC",
+            expected_wait_minutes=_int(env, "SAFELINE_EXPECTED_WAIT_MINUTES", 30, 1),
+            closed_retention_s=_int(env, "SAFELINE_CLOSED_CASE_RETENTION", 0, 0),
+            console_session_ttl_s=_int(env, "SAFELINE_CONSOLE_SESSION_TTL", 8 * 3600, 300),
         )

@@ -27,7 +27,8 @@ class Store(Protocol):
         """All recorded handoff requests, oldest first."""
 
     async def delete_conversation(self, conversation: str) -> None:
-        """Erase everything kept under this pseudonym: state, handoffs, prefs, address, traces."""
+        """Erase everything kept under this pseudonym: state, handoff requests and records, prefs,
+        address, traces, web chat mailbox."""
 
     # Durable queues (Redis: one stream per queue with a consumer group; ids are stream ids).
 
@@ -83,6 +84,73 @@ class Store(Protocol):
 
     async def take_traces(self, conversation: str) -> list[tuple[str, float]]:
         """Remove and return the remembered message ids with their times, oldest first."""
+
+    # Handoff records of the operator console (bot/handoffs.py). Redis: ho:<id> JSON + EX,
+    # hoconv:<conversation> set of ids + EX, ho_index sorted set of ids + EX.
+
+    async def handoff_put(self, record: dict[str, Any], ttl_s: int) -> None:
+        """Create or replace a handoff (keyed by record["id"], linked to record["conversation"])."""
+
+    async def handoff_get(self, handoff_id: str) -> Optional[dict[str, Any]]:
+        """A handoff record, or None if unknown, deleted or expired."""
+
+    async def handoff_list(self) -> list[dict[str, Any]]:
+        """Every live handoff record, oldest first."""
+
+    async def handoff_ids_of(self, conversation: str) -> list[str]:
+        """Ids of the conversation's live handoff records."""
+
+    async def handoff_delete(self, handoff_id: str) -> None:
+        """Delete a handoff record and its link to the conversation."""
+
+    # Web chat mailbox: operator messages waiting for the person's page (Redis: list mbox:<c> + EX).
+
+    async def mailbox_push(self, conversation: str, message: dict[str, Any], ttl_s: int) -> None:
+        """Queue a message for the conversation's web chat page."""
+
+    async def mailbox_take(self, conversation: str) -> list[dict[str, Any]]:
+        """Remove and return the queued messages, oldest first."""
+
+    # Console sessions and rate limits (Redis: sess:<key> JSON + EX; hits:<key> INCR + EX).
+
+    async def session_put(self, key: str, session: dict[str, Any], ttl_s: int) -> None:
+        """Save a console session under a hashed key, pushing its expiry out."""
+
+    async def session_get(self, key: str) -> Optional[dict[str, Any]]:
+        """A live console session, or None."""
+
+    async def session_delete(self, key: str) -> None:
+        """End a console session."""
+
+    async def hit(self, key: str, window_s: int) -> int:
+        """Count one event in a fixed window that starts with the first; returns the count so far."""
+
+    async def hits(self, key: str) -> int:
+        """Events counted so far in the key's current window (0 if none)."""
+
+    # Permanent records, deliberately without expiry: operator accounts (Redis hash perm:accounts),
+    # the append-only audit log (list perm:audit) and anonymous statistics (hash perm:stats).
+
+    async def account_get(self, username: str) -> Optional[dict[str, Any]]:
+        """An operator or supervisor account, or None."""
+
+    async def account_put(self, username: str, account: dict[str, Any]) -> None:
+        """Create or update an account."""
+
+    async def account_list(self) -> list[dict[str, Any]]:
+        """Every account, by username."""
+
+    async def audit_append(self, entry: dict[str, Any]) -> None:
+        """Append an audit entry; there is no way to change or delete one."""
+
+    async def audit_list(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The newest audit entries, newest first."""
+
+    async def stats_add(self, counters: Sequence[str]) -> None:
+        """Add one to each named counter (e.g. `outcome:referred`)."""
+
+    async def stats_get(self) -> dict[str, int]:
+        """Every counter."""
 
     async def export(self) -> dict[str, Any]:
         """Everything the store holds, for privacy tests (only served when explicitly enabled)."""

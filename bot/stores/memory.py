@@ -53,6 +53,16 @@ class _Expiring(Generic[V]):
         self._items.pop(key, None)
         return value
 
+    def incr(self, key: str, ttl_s: float) -> int:
+        """Add one to a counter: a new one lives `ttl_s`, a live one keeps its expiry."""
+        item = self._items.get(key)
+        if item is None or item[0] <= self.clock():
+            self.put(key, 1, ttl_s)  # type: ignore[arg-type]
+            return 1
+        count = int(item[1]) + 1  # type: ignore[call-overload]
+        self._items[key] = (item[0], count)  # type: ignore[assignment]
+        return count
+
     def live(self) -> dict[str, V]:
         """Every live key and value (for export)."""
         return {key: value for key in list(self._items) if (value := self.get(key)) is not None}
@@ -81,6 +91,15 @@ class MemoryStore:
         self._arrivals: dict[str, asyncio.Event] = {}
         self._ids = itertools.count(1)
         self._lock = asyncio.Lock()
+        # Operator console: handoff records, web chat mailboxes, sessions, rate-limit counters …
+        self._handoff_records: _Expiring[dict[str, Any]] = _Expiring(clock)
+        self._mailboxes: _Expiring[list[dict[str, Any]]] = _Expiring(clock)
+        self._sessions: _Expiring[dict[str, Any]] = _Expiring(clock)
+        self._hits: _Expiring[int] = _Expiring(clock)
+        # … and the deliberately permanent ones: accounts, the append-only audit log, statistics.
+        self._accounts: dict[str, dict[str, Any]] = {}
+        self._audit: list[dict[str, Any]] = []
+        self._stats: dict[str, int] = {}
 
     async def get_conversation(self, conversation: str) -> Optional[dict[str, Any]]:
         """The conversation's state, or None if unknown or expired."""
@@ -114,6 +133,10 @@ class MemoryStore:
             self._addresses.pop(conversation)
             self._prefs.pop(conversation)
             self._traces.pop(conversation)
+            self._mailboxes.pop(conversation)
+            for handoff_id, record in self._handoff_records.live().items():
+                if record.get("conversation") == conversation:
+                    self._handoff_records.pop(handoff_id)
 
     # Queues.
 
@@ -229,9 +252,102 @@ class MemoryStore:
         """Remove and return the remembered message ids, oldest first."""
         return sorted(self._traces.pop(conversation) or [], key=lambda t: t[1])
 
+    # Handoff records and web chat mailboxes.
+
+    async def handoff_put(self, record: dict[str, Any], ttl_s: int) -> None:
+        """Create or replace the record until `ttl_s` from now."""
+        self._handoff_records.put(str(record["id"]), copy.deepcopy(record), ttl_s)
+
+    async def handoff_get(self, handoff_id: str) -> Optional[dict[str, Any]]:
+        """The record, or None."""
+        return copy.deepcopy(self._handoff_records.get(handoff_id))
+
+    async def handoff_list(self) -> list[dict[str, Any]]:
+        """Every live record, oldest first."""
+        records = copy.deepcopy(list(self._handoff_records.live().values()))
+        return sorted(records, key=lambda r: r.get("created_at", ""))
+
+    async def handoff_ids_of(self, conversation: str) -> list[str]:
+        """Ids of the conversation's live records."""
+        return [i for i, r in self._handoff_records.live().items() if r.get("conversation") == conversation]
+
+    async def handoff_delete(self, handoff_id: str) -> None:
+        """Forget the record."""
+        self._handoff_records.pop(handoff_id)
+
+    async def mailbox_push(self, conversation: str, message: dict[str, Any], ttl_s: int) -> None:
+        """Append a message and push the mailbox's expiry out."""
+        box = self._mailboxes.get(conversation) or []
+        box.append(copy.deepcopy(message))
+        self._mailboxes.put(conversation, box, ttl_s)
+
+    async def mailbox_take(self, conversation: str) -> list[dict[str, Any]]:
+        """Remove and return the waiting messages."""
+        return self._mailboxes.pop(conversation) or []
+
+    # Console sessions and rate limits.
+
+    async def session_put(self, key: str, session: dict[str, Any], ttl_s: int) -> None:
+        """Save the session until `ttl_s` from now."""
+        self._sessions.put(key, copy.deepcopy(session), ttl_s)
+
+    async def session_get(self, key: str) -> Optional[dict[str, Any]]:
+        """The live session, or None."""
+        return copy.deepcopy(self._sessions.get(key))
+
+    async def session_delete(self, key: str) -> None:
+        """Forget the session."""
+        self._sessions.pop(key)
+
+    async def hit(self, key: str, window_s: int) -> int:
+        """Count an event; the window starts with the first event and is not extended."""
+        return self._hits.incr(key, window_s)
+
+    async def hits(self, key: str) -> int:
+        """Events so far in the current window."""
+        return self._hits.get(key) or 0
+
+    # Permanent: accounts, audit log, statistics.
+
+    async def account_get(self, username: str) -> Optional[dict[str, Any]]:
+        """The account, or None."""
+        return copy.deepcopy(self._accounts.get(username))
+
+    async def account_put(self, username: str, account: dict[str, Any]) -> None:
+        """Create or replace the account."""
+        self._accounts[username] = copy.deepcopy(account)
+
+    async def account_list(self) -> list[dict[str, Any]]:
+        """Every account, by username."""
+        return [copy.deepcopy(self._accounts[name]) for name in sorted(self._accounts)]
+
+    async def audit_append(self, entry: dict[str, Any]) -> None:
+        """Append an entry (never changed or removed)."""
+        self._audit.append(copy.deepcopy(entry))
+
+    async def audit_list(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The newest entries first."""
+        return copy.deepcopy(self._audit[::-1][:limit])
+
+    async def stats_add(self, counters: Sequence[str]) -> None:
+        """Add one to each counter."""
+        for name in counters:
+            self._stats[name] = self._stats.get(name, 0) + 1
+
+    async def stats_get(self) -> dict[str, int]:
+        """Every counter."""
+        return dict(self._stats)
+
     async def export(self) -> dict[str, Any]:
         """A deep copy of everything held, for privacy tests."""
         return copy.deepcopy({
+            "handoff_records": self._handoff_records.live(),
+            "mailboxes": self._mailboxes.live(),
+            "sessions": self._sessions.live(),
+            "hits": self._hits.live(),
+            "accounts": self._accounts,
+            "audit": self._audit,
+            "stats": self._stats,
             "conversations": self._conversations.live(),
             "handoffs": self._handoffs,
             "once": sorted(self._once.live()),

@@ -94,9 +94,15 @@ class RedisStore:
 
     async def delete_conversation(self, conversation: str) -> None:
         """Erase every key under the pseudonym, at once."""
+        handoff_ids = list(await self.client.smembers(self.key("hoconv", conversation)))
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.delete(*self._conversation_keys(conversation))
             pipe.zrem(self.key("handoff_index"), conversation)
+            # The operator console's records of the conversation and its web chat mailbox.
+            pipe.delete(self.key("hoconv", conversation), self.key("mbox", conversation),
+                        *(self.key("ho", i) for i in handoff_ids))
+            if handoff_ids:
+                pipe.zrem(self.key("ho_index"), *handoff_ids)
             await pipe.execute()
 
     # Queues: one stream per queue, one consumer group.
@@ -246,6 +252,139 @@ class RedisStore:
             items, _ = await pipe.execute()
         return [(ref, float(score)) for ref, score in items]
 
+    # Handoff records (ho:<id>), their conversation links (hoconv:<c>) and index (ho_index).
+
+    async def handoff_put(self, record: dict[str, Any], ttl_s: int) -> None:
+        """SET the record with its expiry; link and index it for at least as long."""
+        handoff_id, conversation = str(record["id"]), str(record["conversation"])
+        ttl = max(1, int(ttl_s))
+        linked = max(ttl, self.conversation_ttl_s)
+        created = float(record.get("created_ts") or time.time())
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(self.key("ho", handoff_id), _dumps(record), ex=ttl)
+            pipe.sadd(self.key("hoconv", conversation), handoff_id)
+            pipe.expire(self.key("hoconv", conversation), linked)
+            pipe.zadd(self.key("ho_index"), {handoff_id: created}, nx=True)
+            pipe.expire(self.key("ho_index"), linked)
+            await pipe.execute()
+
+    async def handoff_get(self, handoff_id: str) -> Optional[dict[str, Any]]:
+        """The record, or None."""
+        raw = await self.client.get(self.key("ho", handoff_id))
+        return json.loads(raw) if raw else None
+
+    async def handoff_list(self) -> list[dict[str, Any]]:
+        """Every live record, oldest first; index entries of expired records are dropped."""
+        ids = await self.client.zrange(self.key("ho_index"), 0, -1)
+        if not ids:
+            return []
+        raws = await self.client.mget([self.key("ho", i) for i in ids])
+        gone = [i for i, raw in zip(ids, raws) if raw is None]
+        if gone:
+            await self.client.zrem(self.key("ho_index"), *gone)
+        records = [json.loads(raw) for raw in raws if raw is not None]
+        return sorted(records, key=lambda r: r.get("created_at", ""))
+
+    async def handoff_ids_of(self, conversation: str) -> list[str]:
+        """Ids of the conversation's live records."""
+        ids = sorted(await self.client.smembers(self.key("hoconv", conversation)))
+        if not ids:
+            return []
+        live = await self.client.mget([self.key("ho", i) for i in ids])
+        return [i for i, raw in zip(ids, live) if raw is not None]
+
+    async def handoff_delete(self, handoff_id: str) -> None:
+        """Delete the record, its link and its index entry."""
+        record = await self.handoff_get(handoff_id)
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.delete(self.key("ho", handoff_id))
+            if record and record.get("conversation"):
+                pipe.srem(self.key("hoconv", str(record["conversation"])), handoff_id)
+            pipe.zrem(self.key("ho_index"), handoff_id)
+            await pipe.execute()
+
+    # Web chat mailboxes (mbox:<c>), console sessions (sess:<key>) and rate-limit counters (hits:<key>).
+
+    async def mailbox_push(self, conversation: str, message: dict[str, Any], ttl_s: int) -> None:
+        """RPUSH and push the expiry out."""
+        key = self.key("mbox", conversation)
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, _dumps(message))
+            pipe.expire(key, max(1, int(ttl_s)))
+            await pipe.execute()
+
+    async def mailbox_take(self, conversation: str) -> list[dict[str, Any]]:
+        """LRANGE and DEL in one transaction."""
+        key = self.key("mbox", conversation)
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.lrange(key, 0, -1)
+            pipe.delete(key)
+            items, _ = await pipe.execute()
+        return [json.loads(item) for item in items]
+
+    async def session_put(self, key: str, session: dict[str, Any], ttl_s: int) -> None:
+        """SET with the idle expiry."""
+        await self.client.set(self.key("sess", key), _dumps(session), ex=max(1, int(ttl_s)))
+
+    async def session_get(self, key: str) -> Optional[dict[str, Any]]:
+        """The session, or None."""
+        raw = await self.client.get(self.key("sess", key))
+        return json.loads(raw) if raw else None
+
+    async def session_delete(self, key: str) -> None:
+        """DEL the session."""
+        await self.client.delete(self.key("sess", key))
+
+    async def hit(self, key: str, window_s: int) -> int:
+        """INCR, with the expiry set by the first event of the window only (EXPIRE NX)."""
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.incr(self.key("hits", key))
+            pipe.expire(self.key("hits", key), max(1, int(window_s)), nx=True)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def hits(self, key: str) -> int:
+        """The current count, 0 if none."""
+        return int(await self.client.get(self.key("hits", key)) or 0)
+
+    # Deliberately permanent (no expiry), under perm:: accounts, the audit log, statistics.
+
+    async def account_get(self, username: str) -> Optional[dict[str, Any]]:
+        """HGET perm:accounts."""
+        raw = await self.client.hget(self.key("perm", "accounts"), username)
+        return json.loads(raw) if raw else None
+
+    async def account_put(self, username: str, account: dict[str, Any]) -> None:
+        """HSET perm:accounts."""
+        await self.client.hset(self.key("perm", "accounts"), username, _dumps(account))
+
+    async def account_list(self) -> list[dict[str, Any]]:
+        """Every account, by username."""
+        raw = await self.client.hgetall(self.key("perm", "accounts"))
+        return [json.loads(raw[name]) for name in sorted(raw)]
+
+    async def audit_append(self, entry: dict[str, Any]) -> None:
+        """RPUSH perm:audit (nothing in Safeline ever trims or rewrites it)."""
+        await self.client.rpush(self.key("perm", "audit"), _dumps(entry))
+
+    async def audit_list(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The newest entries first."""
+        raw = await self.client.lrange(self.key("perm", "audit"), -max(1, limit), -1)
+        return [json.loads(item) for item in reversed(raw)]
+
+    async def stats_add(self, counters: Sequence[str]) -> None:
+        """HINCRBY perm:stats for each counter, in one transaction."""
+        if not counters:
+            return
+        async with self.client.pipeline(transaction=True) as pipe:
+            for name in counters:
+                pipe.hincrby(self.key("perm", "stats"), name, 1)
+            await pipe.execute()
+
+    async def stats_get(self) -> dict[str, int]:
+        """Every counter."""
+        return {name: int(value) for name, value in (await self.client.hgetall(self.key("perm", "stats"))).items()}
+
     async def export(self) -> dict[str, Any]:
         """Every key under the prefix with its type, value and TTL (privacy and retention tests)."""
         dump: dict[str, Any] = {}
@@ -257,6 +396,8 @@ class RedisStore:
                 value = await self.client.lrange(key, 0, -1)
             elif kind == "hash":
                 value = await self.client.hgetall(key)
+            elif kind == "set":
+                value = sorted(await self.client.smembers(key))
             elif kind == "zset":
                 value = await self.client.zrange(key, 0, -1, withscores=True)
             elif kind == "stream":

@@ -160,12 +160,109 @@ def test_every_redis_key_has_a_ttl_and_a_known_prefix(redis_server):
             entry_id = await store.queue_push("inbound", {"conversation": conversation})
             await store.queue_claim("inbound", "w", count=1, stale_after_s=30)
             await store.queue_ack("inbound", entry_id, then_push=[("outbound", {"conversation": conversation})])
+            await store.handoff_put({"id": f"h{n}", "conversation": conversation, "created_at": str(n)}, 60)
+            await store.mailbox_push(conversation, {"text": "hi"}, 60)
+            await store.session_put(f"s{n}", {"username": "op"}, 60)
+            await store.hit(f"login:{n}", 60)
+        # Deliberately permanent, under the perm: prefix only.
+        await store.account_put("op", {"username": "op"})
+        await store.audit_append({"action": "login"})
+        await store.stats_add(["outcome:referred"])
         dump = await store.export()
-        known = {"conv", "handoffs", "handoff_index", "addr", "prefs", "traces", "once", "q"}
+        known = {"conv", "handoffs", "handoff_index", "addr", "prefs", "traces", "once", "q",
+                 "ho", "hoconv", "ho_index", "mbox", "sess", "hits"}
+        permanent = {f"{prefix}:perm:accounts", f"{prefix}:perm:audit", f"{prefix}:perm:stats"}
         assert dump
+        assert permanent <= set(dump)
         for key, info in dump.items():
+            if key in permanent:
+                assert info["ttl"] == -1, f"{key} must not expire"
+                continue
             assert key.split(":")[1] in known, key
             assert info["ttl"] > 0, f"{key} has no expiry"
+    run(_closing(store, scenario()))
+
+
+def test_handoff_records_round_trip_are_listed_oldest_first_and_found_by_conversation(store):
+    async def scenario():
+        await store.handoff_put({"id": "h2", "conversation": "c2", "created_at": "2026-01-02T00:00:00"}, 60)
+        await store.handoff_put({"id": "h1", "conversation": "c1", "created_at": "2026-01-01T00:00:00"}, 60)
+        await store.handoff_put({"id": "h3", "conversation": "c1", "created_at": "2026-01-03T00:00:00"}, 60)
+        assert [r["id"] for r in await store.handoff_list()] == ["h1", "h2", "h3"]
+        assert sorted(await store.handoff_ids_of("c1")) == ["h1", "h3"]
+        await store.handoff_put({"id": "h1", "conversation": "c1", "created_at": "2026-01-01T00:00:00",
+                                 "status": "claimed"}, 60)
+        assert (await store.handoff_get("h1"))["status"] == "claimed"
+        await store.handoff_delete("h1")
+        assert await store.handoff_get("h1") is None
+        assert await store.handoff_ids_of("c1") == ["h3"]
+        assert [r["id"] for r in await store.handoff_list()] == ["h2", "h3"]
+    run(_closing(store, scenario()))
+
+
+def test_a_handoff_record_expires_with_its_retention(store):
+    async def scenario():
+        await store.handoff_put({"id": "h", "conversation": "c", "created_at": "x"}, 1)
+        await asyncio.sleep(1.3)
+        assert await store.handoff_get("h") is None
+        assert await store.handoff_list() == []
+        assert await store.handoff_ids_of("c") == []
+    run(_closing(store, scenario()))
+
+
+def test_erasing_a_conversation_deletes_its_handoffs_and_mailbox_but_not_accounts_audit_or_stats(store):
+    async def scenario():
+        await store.handoff_put({"id": "h", "conversation": "c", "created_at": "x"}, 60)
+        await store.handoff_put({"id": "other", "conversation": "d", "created_at": "y"}, 60)
+        await store.mailbox_push("c", {"text": "from the team"}, 60)
+        await store.account_put("op", {"username": "op", "role": "operator"})
+        await store.audit_append({"action": "view", "case": "h"})
+        await store.stats_add(["outcome:referred", "channel:webchat"])
+        await store.delete_conversation("c")
+        assert await store.handoff_get("h") is None
+        assert await store.handoff_get("other") is not None
+        assert await store.mailbox_take("c") == []
+        assert (await store.account_get("op"))["role"] == "operator"
+        assert await store.audit_list() == [{"action": "view", "case": "h"}]
+        assert await store.stats_get() == {"outcome:referred": 1, "channel:webchat": 1}
+    run(_closing(store, scenario()))
+
+
+def test_mailbox_is_taken_once_in_order(store):
+    async def scenario():
+        await store.mailbox_push("c", {"n": 1}, 60)
+        await store.mailbox_push("c", {"n": 2}, 60)
+        assert await store.mailbox_take("c") == [{"n": 1}, {"n": 2}]
+        assert await store.mailbox_take("c") == []
+    run(_closing(store, scenario()))
+
+
+def test_sessions_and_rate_limit_windows(store):
+    async def scenario():
+        await store.session_put("k", {"username": "op"}, 60)
+        assert (await store.session_get("k"))["username"] == "op"
+        await store.session_delete("k")
+        assert await store.session_get("k") is None
+        assert [await store.hit("ip:1", 1) for _ in range(3)] == [1, 2, 3]
+        assert await store.hits("ip:1") == 3
+        await asyncio.sleep(1.3)  # the window started with the first hit and was not extended
+        assert await store.hits("ip:1") == 0
+        assert await store.hit("ip:1", 1) == 1
+    run(_closing(store, scenario()))
+
+
+def test_audit_is_append_only_newest_first_and_accounts_and_stats_accumulate(store):
+    async def scenario():
+        for n in range(5):
+            await store.audit_append({"n": n})
+        assert [e["n"] for e in await store.audit_list(limit=3)] == [4, 3, 2]
+        assert not hasattr(store, "audit_delete")
+        await store.account_put("b", {"username": "b"})
+        await store.account_put("a", {"username": "a"})
+        assert [a["username"] for a in await store.account_list()] == ["a", "b"]
+        await store.stats_add(["form:forced_labour"])
+        await store.stats_add(["form:forced_labour", "urgency:high"])
+        assert await store.stats_get() == {"form:forced_labour": 2, "urgency:high": 1}
     run(_closing(store, scenario()))
 
 
