@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import IO, Any, Optional
 
-from actions.screening.extractor import Extractor, ModelMissing, load_extractor
+from actions.screening.extractor import MODEL_PATH, Extractor, ModelMissing, load_extractor
 from actions.screening.screen import screen_text
 
 MAX_TEXT_CHARS = 20000
@@ -41,10 +42,10 @@ def screen_line(line: str, extractor: Extractor, explain: bool = False) -> dict[
     return output
 
 
-def run(source: IO[str], sink: IO[str], explain: bool = False) -> int:
+def run(source: IO[str], sink: IO[str], explain: bool = False, model: Path = MODEL_PATH) -> int:
     """Screen every non-empty line of source into sink; returns the exit status."""
     try:
-        extractor = load_extractor()
+        extractor = load_extractor(model)
     except ModelMissing as exc:
         print(f"python -m actions.screening: {exc}", file=sys.stderr)
         return 2
@@ -65,8 +66,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m actions.screening", description=__doc__.splitlines()[0])
     parser.add_argument("--explain", action="store_true",
                         help="also write the evidence, the dimensions and why the urgency was chosen")
+    parser.add_argument("--model", type=Path, default=MODEL_PATH,
+                        help="the trained screening model (default: models/screening.joblib)")
     args = parser.parse_args(argv)
-    return run(sys.stdin, sys.stdout, args.explain)
+    return run(sys.stdin, sys.stdout, args.explain, args.model)
 
 
 if __name__ == "__main__":

@@ -168,6 +168,7 @@ class Extractor:
         self.indicators = bundle["indicators"]
         self.danger = bundle["danger"]
         self.threshold: float = float(bundle["threshold"])
+        self.none_ratio: float = float(bundle.get("none_ratio", 0.0))
         self.danger_threshold: float = float(bundle["danger_threshold"])
         self.classes = [str(c) for c in self.indicators.classes_]
 
@@ -181,7 +182,7 @@ class Extractor:
         if not clauses:
             return Extraction([], None)
         runs = windows(unicodedata.normalize("NFC", text), clauses)
-        probabilities = self.score([r.text for r in runs])
+        probabilities = admissible(self.score([r.text for r in runs]), self.classes, self.none_ratio)
         findings = []
         for column, label in enumerate(self.classes):
             if label == NONE:
@@ -198,6 +199,18 @@ class Extractor:
             span, p = best_danger
             danger = Finding("danger_now", p, span.text, span.start, span.end)
         return Extraction(findings, danger)
+
+
+def admissible(probabilities: np.ndarray, classes: list[str], none_ratio: float) -> np.ndarray:
+    """Indicator probabilities per run, set to 0 where `none` is much likelier for that run.
+
+    A run that mostly says nothing ("I have my passport with me") is no evidence, even though an
+    indicator's words are in it; `none_ratio` (calibrated in train.py) says how much likelier.
+    """
+    if NONE not in classes or none_ratio <= 0:
+        return probabilities
+    nothing = probabilities[:, [classes.index(NONE)]]
+    return np.where(probabilities >= none_ratio * nothing, probabilities, 0.0)
 
 
 def _best_evidence(runs: list[Span], scores: np.ndarray, threshold: float) -> Optional[tuple[Span, float]]:

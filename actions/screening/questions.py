@@ -92,10 +92,11 @@ def next_question(state: ScreeningState, rules: Rules, catalogue: Catalogue) -> 
     anchored = {catalogue[f["id"]].anchors_form for f in state.found} - {None}
     if not anchored and not state.forms_named:
         order.append(FORM_QUESTION)
-    if below_high and strong:
+    # One strong indicator before the age, the others after it.
+    if below_high and strong and not any(q in catalogue for q in state.asked):
         order.append(strong[0])
     if state.minor is None:
         order.append(AGE_QUESTION)
     if below_high:
-        order += strong[1:]
+        order += strong
     return next((q for q in order if q not in state.asked), None)

@@ -41,6 +41,8 @@ NLU_DIR = PROJECT_ROOT / "nlu_data"
 SEED = 7
 FOLDS = 3
 MAX_FEATURES = 60000
+# How much likelier than `none` an indicator must be in a clause run to count (0: no such check).
+NONE_RATIOS = (0.0, 0.5, 1.0, 1.5, 2.0)
 # Intents whose examples never describe an indicator: safe extra `none` examples, capped per
 # language so chit-chat does not outweigh the screening sentences.
 NONE_INTENTS = ("greet", "goodbye", "affirm", "deny", "thanks", "bot_challenge", "change_language",
@@ -110,8 +112,9 @@ def build_pipeline() -> Pipeline:
     """TF-IDF of accent-folded character and word n-grams, then one logistic regression per label.
 
     Chosen by measurement (docs/dev/screening-model.md): one-vs-rest logistic regression found
-    more indicators per narrative than a calibrated multi-class SVM at the same precision, and the
-    as-written character features added nothing over the folded ones but time.
+    more indicators per narrative than a calibrated multi-class SVM at the same precision; the
+    as-written character features added nothing over the folded ones but time; and "balanced"
+    class weights made a lone word ("passport") outweigh its negation ("I have my passport").
     """
     features = make_union(
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, max_features=MAX_FEATURES,
@@ -119,7 +122,7 @@ def build_pipeline() -> Pipeline:
         TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b",
                         preprocessor=extractor.fold_accents),
     )
-    model = LogisticRegression(C=10.0, class_weight="balanced", solver="liblinear")
+    model = LogisticRegression(C=10.0, solver="liblinear")
     return make_pipeline(features, OneVsRestClassifier(model, n_jobs=2))
 
 
@@ -148,17 +151,26 @@ def narratives(examples: Sequence[Example], rng: random.Random) -> list[tuple[st
     return stories
 
 
-def best_scores(model: Pipeline, texts: Sequence[str], positive: Optional[Any] = None) -> list[dict[str, float]]:
-    """For each text, the best probability of each class over its clause runs."""
+def window_probabilities(model: Pipeline, texts: Sequence[str]) -> list[np.ndarray]:
+    """For each text, the model's probabilities for each of its clause runs (rows) and class."""
     results = []
-    classes = [c for c in model.classes_]
     for text in texts:
         runs = windows(text, split_clauses(text))
-        if not runs:
+        results.append(model.predict_proba([r.text for r in runs]) if runs else np.zeros((0, len(model.classes_))))
+    return results
+
+
+def best_scores(probabilities: Sequence[np.ndarray], classes: Sequence[Any], none_ratio: float = 0.0,
+                positive: Optional[Any] = None) -> list[dict[str, float]]:
+    """For each text, the best admissible probability of each label over its clause runs."""
+    names = [str(c) for c in classes]
+    results = []
+    for matrix in probabilities:
+        if not len(matrix):
             results.append({})
             continue
-        p = model.predict_proba([r.text for r in runs]).max(axis=0)
-        results.append({str(c): float(p[k]) for k, c in enumerate(classes)
+        best = extractor.admissible(matrix, names, none_ratio).max(axis=0)
+        results.append({names[k]: float(best[k]) for k, c in enumerate(classes)
                         if (positive is None and c != NONE) or c == positive})
     return results
 
@@ -188,7 +200,7 @@ def calibrate(indicator_examples: list[Example], danger_examples: list[Example])
     everything = indicator_examples + danger_examples
     order = list(range(len(everything)))
     rng.shuffle(order)
-    truths, scores, danger_truths, danger_scores = [], [], [], []
+    truths, matrices, classes, danger_truths, danger_scores = [], [], None, [], []
     for fold in range(FOLDS):
         held = {order[i] for i in range(fold, len(order), FOLDS)}
         train = [e for k, e in enumerate(everything) if k not in held]
@@ -198,14 +210,20 @@ def calibrate(indicator_examples: list[Example], danger_examples: list[Example])
         danger_model = fit(build_pipeline(), [e.text for e in train], [int(e.danger) for e in train])
         stories = narratives([e for e in test if not e.danger], rng)
         truths += [s[1] for s in stories]
-        scores += best_scores(indicator_model, [s[0] for s in stories])
+        classes = list(indicator_model.classes_)  # every fold has every label: folds are large
+        matrices += window_probabilities(indicator_model, [s[0] for s in stories])
         # Danger sentences often show indicators too, so they are scored only by the danger model.
         stories = narratives(test, rng)
         danger_truths += [{"1"} if s[2] else set() for s in stories]
-        danger_scores += best_scores(danger_model, [s[0] for s in stories], positive=1)
-    threshold, quality = best_threshold(truths, scores)
+        danger_scores += best_scores(window_probabilities(danger_model, [s[0] for s in stories]),
+                                     list(danger_model.classes_), positive=1)
+    candidates = []
+    for none_ratio in NONE_RATIOS:
+        threshold, quality = best_threshold(truths, best_scores(matrices, classes, none_ratio))
+        candidates.append((quality.get("f", 0.0), -none_ratio, threshold, quality, none_ratio))
+    _, _, threshold, quality, none_ratio = max(candidates)
     danger_threshold, danger_quality = best_threshold(danger_truths, danger_scores)
-    return {"threshold": threshold, "quality": quality,
+    return {"threshold": threshold, "none_ratio": none_ratio, "quality": quality,
             "danger_threshold": danger_threshold, "danger_quality": danger_quality}
 
 
@@ -250,6 +268,7 @@ def train(out: Path = MODEL_PATH, force: bool = False, log=print) -> Optional[di
         "indicators": fit(build_pipeline(), [e.text for e in indicator_examples], [e.label for e in indicator_examples]),
         "danger": fit(build_pipeline(), [e.text for e in everything], [int(e.danger) for e in everything]),
         "threshold": thresholds["threshold"],
+        "none_ratio": thresholds["none_ratio"],
         "danger_threshold": thresholds["danger_threshold"],
     }
     report = {

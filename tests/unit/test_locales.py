@@ -77,3 +77,38 @@ def test_locale_files_are_plain_yaml_with_meta_and_responses():
     for path in (PROJECT_ROOT / "locales").glob("*.yml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert set(data) == {"meta", "responses"}, path.name
+
+
+# ---- locale parts (locales/<part>/<lang>.yml, e.g. the screening texts) -------------------------
+# They are merged into each language's responses, so every check above covers their keys,
+# placeholders and buttons too; these check the part files themselves.
+PARTS = sorted(p for p in (PROJECT_ROOT / "locales").iterdir() if p.is_dir())
+
+
+def _part(path):
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("part", [p.name for p in PARTS])
+@pytest.mark.parametrize("code", SUPPORTED_LANGUAGES)
+def test_each_locale_part_exists_for_every_language_with_the_english_keys_and_honest_meta(part, code):
+    path = PROJECT_ROOT / "locales" / part / f"{code}.yml"
+    assert path.exists(), f"locales/{part}/{code}.yml is missing"
+    data, english = _part(path), _part(PROJECT_ROOT / "locales" / part / "en.yml")
+    assert set(data) == {"meta", "responses"}, path.name
+    assert set(data["responses"]) == set(english["responses"]), f"{part}/{code}: keys differ from English"
+    assert data["meta"]["language"] == code and data["meta"]["review"].strip()
+    assert data["meta"]["direction"] == ("rtl" if code == "ar" else "ltr")
+
+
+def test_locale_parts_do_not_redefine_main_locale_responses():
+    main = yaml.safe_load((PROJECT_ROOT / "locales" / "en.yml").read_text(encoding="utf-8"))["responses"]
+    for part in PARTS:
+        assert not set(_part(part / "en.yml")["responses"]) & set(main), part.name
+
+
+def test_merged_parts_render_like_any_response():
+    catalog = Catalog(LOCALES, "en", {"helpline_name": "Testline", "emergency_number": "999"})
+    assert "999" in catalog.render("utter_screening_passed_on", "ar")["text"]
+    question = catalog.render("utter_screening_q_other", "vi", {"label": "X"})
+    assert question["text"].startswith("X\n") and question["buttons"][-1]["payload"] == "/skip"

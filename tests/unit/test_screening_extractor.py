@@ -1,0 +1,121 @@
+"""Indicator extraction: clauses in every script, evidence spans, negations, and the trained model."""
+from __future__ import annotations
+
+import joblib
+import pytest
+
+from actions.screening import train
+from actions.screening.extractor import MODEL_FORMAT, MODEL_PATH, Extractor, ModelMissing, load_extractor, split_clauses, windows
+
+
+def texts(text: str) -> list[str]:
+    return [span.text for span in split_clauses(text)]
+
+
+def test_clauses_split_on_sentences_commas_and_joining_words_keeping_question_marks():
+    assert texts("hola. el encargado tiene mi pasaporte y dice que le debo 3000.50 euros, no me dejan salir?") == [
+        "hola", "el encargado tiene mi pasaporte", "y dice que le debo 3000.50 euros", "no me dejan salir?"]
+
+
+def test_thai_clauses_split_on_spaces_and_arabic_on_its_own_comma():
+    assert texts("ฉันทำงานในโรงงาน นายจ้างยึดพาสปอร์ต ไม่ให้ออกไปไหน") == [
+        "ฉันทำงานในโรงงาน", "นายจ้างยึดพาสปอร์ต", "ไม่ให้ออกไปไหน"]
+    assert texts("صاحب العمل أخذ جوازي، ولا يدفع لي راتبي؟") == ["صاحب العمل أخذ جوازي", "ولا يدفع لي راتبي؟"]
+
+
+def test_clause_positions_point_into_the_original_text():
+    text = "My boss keeps my passport, and he locks the door at night."
+    for span in split_clauses(text) + windows(text, split_clauses(text)):
+        assert text[span.start:span.end] == span.text
+
+
+def test_windows_join_up_to_three_neighbouring_clauses():
+    text = "a b. c d. e f. g h"
+    runs = [r.text for r in windows(text, split_clauses(text))]
+    assert "a b. c d. e f" in runs and "a b. c d. e f. g h" not in runs and len(runs) == 9
+
+
+def test_empty_or_wordless_text_has_no_findings():
+    extractor = tiny_extractor()
+    assert extractor.extract("").findings == [] and extractor.extract(" ?! ").findings == []
+
+
+def tiny_extractor() -> Extractor:
+    """A model trained here on a few sentences: tests the extraction logic, not the data."""
+    examples = {
+        "documents_confiscated": ["boss took my passport", "they keep our passports", "he has my passport",
+                                  "the agent holds my passport", "my papers were taken by the boss"],
+        "wages_withheld": ["they never pay me", "no salary for months", "he does not pay us",
+                           "unpaid for four months", "the boss keeps our wages"],
+        "none": ["hello", "i like my job", "the weather is nice", "thank you", "i have my passport with me",
+                 "good morning", "my boss pays me every week"],
+    }
+    texts_, labels = zip(*[(t, label) for label, ts in examples.items() for t in ts])
+    pipeline = train.fit(train.build_pipeline(), texts_, labels)
+    danger = train.fit(train.build_pipeline(), ["he is hitting me now", "help they are coming now",
+                                                "i am hiding he has a knife", "hello", "i like my job",
+                                                "the weather is nice"], [1, 1, 1, 0, 0, 0])
+    return Extractor({"format": MODEL_FORMAT, "indicators": pipeline, "danger": danger,
+                      "threshold": 0.3, "danger_threshold": 0.5})
+
+
+def test_findings_carry_the_shortest_clause_that_says_it_as_evidence():
+    text = "Hello. The boss took my passport, and they never pay me."
+    extraction = tiny_extractor().extract(text)
+    by_id = {f.id: f for f in extraction.findings}
+    assert set(by_id) == {"documents_confiscated", "wages_withheld"}
+    assert by_id["documents_confiscated"].evidence == "The boss took my passport"
+    for finding in extraction.findings:
+        assert text[finding.start:finding.end] == finding.evidence
+
+
+def test_a_model_of_another_format_asks_for_make_train(tmp_path):
+    with pytest.raises(ModelMissing, match="make train"):
+        Extractor({"format": -1})
+    with pytest.raises(ModelMissing, match="make train"):
+        load_extractor(tmp_path / "missing.joblib")
+
+
+# ---- the trained model (make train writes it; the suite runs after make train) -------------------
+
+@pytest.fixture(scope="module")
+def model() -> Extractor:
+    assert MODEL_PATH.exists(), "run `make train` first: it writes models/screening.joblib"
+    return load_extractor()
+
+
+@pytest.mark.parametrize("text,indicator", [
+    ("my boss took my passport", "documents_confiscated"),
+    ("mi jefe me quitó el pasaporte", "documents_confiscated"),
+    ("they lock the door at night so we cannot go out", "movement_restricted"),
+    ("I have not been paid for 4 months", "wages_withheld"),
+])
+def test_the_trained_model_finds_plain_statements(model, text, indicator):
+    assert indicator in model.extract(text).ids
+
+
+@pytest.mark.parametrize("text", [
+    "I have my passport with me", "I can leave whenever I want", "my boss pays me every week",
+    "hello, is this the helpline?",
+])
+def test_the_trained_model_does_not_count_negations_and_ordinary_life(model, text):
+    assert model.extract(text).findings == []
+
+
+def test_the_trained_model_recognises_danger_now(model):
+    assert model.extract("he is hitting me right now, please help").danger is not None
+    assert model.extract("I want to know my rights about overtime").danger is None
+
+
+def test_the_model_file_records_its_thresholds_and_inputs():
+    bundle = joblib.load(MODEL_PATH)
+    assert 0 < bundle["threshold"] < 1 and 0 < bundle["danger_threshold"] < 1
+    assert MODEL_PATH.with_suffix(".json").exists()
+
+
+def test_training_is_skipped_when_nothing_changed(tmp_path, monkeypatch):
+    out = tmp_path / "screening.joblib"
+    out.write_bytes(b"old")
+    out.with_suffix(".json").write_text('{"inputs_hash": "%s"}' % train.inputs_hash(train.input_paths()))
+    assert train.train(out, log=lambda *_: None) is None
+    assert out.read_bytes() == b"old"

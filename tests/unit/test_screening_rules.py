@@ -1,0 +1,137 @@
+"""The screening rule set (rules.yml): the combination rule, urgency, forms, children and needs."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from actions.screening.assessment import (
+    RULES_PATH, Evidence, RulesError, Situation, assess, dimension_present, load_rules, parse_rules,
+)
+
+RULES = load_rules()
+
+
+def situation(*ids: str, **kwargs) -> Situation:
+    return Situation(indicators=[Evidence(i, f"words for {i}") for i in ids], **kwargs)
+
+
+@pytest.mark.parametrize("strengths,present", [
+    (["strong", "strong"], True),
+    (["strong", "medium"], True),
+    (["strong", "weak"], True),
+    (["medium", "medium", "medium"], True),
+    (["medium", "medium", "weak"], True),
+    (["strong"], False),
+    (["medium", "medium"], False),
+    (["medium", "weak", "weak"], False),
+    (["weak", "weak", "weak"], False),
+    ([], False),
+])
+def test_the_ilo_ec_combination_rule(strengths, present):
+    assert dimension_present(strengths, RULES.dimension_present_when) is present
+
+
+def test_danger_now_is_an_emergency_whatever_else_is_known():
+    assert assess(situation(danger_now=True)).urgency == "emergency"
+    assert assess(situation("excessive_hours", danger_now=True)).urgency == "emergency"
+
+
+def test_one_strong_indicator_is_high():
+    result = assess(situation("documents_confiscated"))
+    assert result.urgency == "high"
+    assert result.indicators == [{"id": "documents_confiscated", "strength": "strong",
+                                  "evidence": "words for documents_confiscated"}]
+
+
+def test_medium_and_weak_indicators_only_are_medium():
+    assert assess(situation("wages_withheld", "excessive_hours", "recruitment_fee")).urgency == "medium"
+
+
+def test_no_indicator_is_low_information_only():
+    result = assess(situation())
+    assert (result.urgency, result.forms, result.indicators, result.minor) == ("low", [], [], None)
+
+
+def test_a_child_with_any_indicator_is_high_and_needs_child_protection():
+    result = assess(situation("wages_withheld", minor=True))
+    assert result.urgency == "high"
+    assert "child_protection" in result.needs
+    # For children the catalogue's child strength applies.
+    assert assess(situation("excessive_hours", minor=True)).indicators[0]["strength"] == "strong"
+
+
+def test_a_child_without_indicators_is_never_low():
+    assert assess(situation(minor=True)).urgency == "medium"
+
+
+def test_an_indicator_of_age_presumes_a_child_unless_an_adult_age_is_known():
+    assert assess(situation("age_inappropriate")).minor is True
+    assert assess(situation("age_inappropriate", minor=False)).minor is False
+
+
+def test_adult_trafficking_needs_means_exploitation_and_coercion_children_do_not_need_means():
+    adult = assess(situation("deceived_recruitment", "recruitment_fee", "excessive_hours", "wages_withheld",
+                             "degrading_conditions", "documents_confiscated", "threats_or_violence"))
+    assert adult.dimensions == {"recruitment": True, "exploitation": True, "coercion": True}
+    assert adult.trafficking_indicated
+    no_means = situation("excessive_hours", "wages_withheld", "degrading_conditions", "documents_confiscated",
+                         "threats_or_violence")
+    assert not assess(no_means).trafficking_indicated
+    child = Situation(indicators=no_means.indicators, minor=True)
+    assert assess(child).trafficking_indicated
+
+
+def test_the_combination_rule_raises_medium_only_cases_to_high():
+    medium_only = assess(situation("recruitment_fee", "unaware_of_location", "marriage_payment",  # recruitment
+                                   "excessive_hours", "wages_withheld", "degrading_conditions",  # exploitation
+                                   "isolated", "controlled_by_others", "family_violence"))  # coercion
+    assert medium_only.trafficking_indicated and medium_only.urgency == "high"
+
+
+def test_forms_come_from_their_own_indicators_then_named_settings_then_the_default():
+    assert assess(situation("cannot_refuse_clients")).forms == ["sexual_exploitation"]
+    assert assess(situation("documents_confiscated", forms_named=["domestic_servitude"])).forms == ["domestic_servitude"]
+    assert assess(situation("documents_confiscated")).forms == ["forced_labour"]
+    assert assess(situation("marriage_without_consent", "organ_procurer")).forms == ["forced_marriage", "organ_removal"]
+    # A named setting alone, with no indicator, is not a form of exploitation.
+    assert assess(situation(forms_named=["sexual_exploitation"])).forms == []
+
+
+def test_needs_keep_what_the_person_asked_for_and_add_what_the_rules_say():
+    result = assess(situation("threats_or_violence", needs_requested=("shelter",), interpreter_needed=True))
+    assert result.needs == ["shelter", "safety_plan", "interpreter"]
+
+
+def test_unknown_ids_are_ignored_and_duplicates_keep_evidence():
+    result = assess(Situation(indicators=[Evidence("not_an_id", "x"), Evidence("debt_bondage", ""),
+                                          Evidence("debt_bondage", "I owe 3000")]))
+    assert result.indicators == [{"id": "debt_bondage", "strength": "strong", "evidence": "I owe 3000"}]
+
+
+def _data() -> dict:
+    return yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))
+
+
+def test_a_manager_can_change_the_urgency_rules_in_yaml():
+    data = copy.deepcopy(_data())
+    # e.g. a helpline that wants any indicator looked at soon:
+    data["urgency_rules"].insert(1, {"urgency": "high", "when": {"min_indicators": 1}, "why": "policy"})
+    rules = parse_rules(data)
+    assert assess(situation("wages_withheld"), rules).urgency == "high"
+    assert assess(situation("wages_withheld"), rules).reason == "policy"
+
+
+@pytest.mark.parametrize("change,problem", [
+    (lambda d: d["urgency_rules"].append({"urgency": "low", "when": {"min_indicators": 9}}), "fallback"),
+    (lambda d: d["urgency_rules"][0].update(urgency="critical"), "urgency must be"),
+    (lambda d: d["urgency_rules"][0].update(when={"danger": True}), "unknown condition"),
+    (lambda d: d.update(default_form="slavery"), "default_form"),
+    (lambda d: d["dimension_present_when"].append({"strongest": 1}), "dimension_present_when"),
+])
+def test_unusable_rules_are_refused_with_a_reason(change, problem):
+    data = copy.deepcopy(_data())
+    change(data)
+    with pytest.raises(RulesError, match=problem):
+        parse_rules(data)
