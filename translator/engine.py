@@ -96,6 +96,13 @@ def prepare_argos(packages_dir: Path) -> None:
         settings.package_dirs = [packages_dir]
 
 
+def quiet_argos() -> None:
+    """Keep argostranslate's logger at WARNING: its INFO lines carry the message text and tokens."""
+    import argostranslate.utils
+
+    argostranslate.utils.logger.setLevel(logging.WARNING)
+
+
 def _sentencizer_for(pkg) -> Sentencizer:
     """The package's own splitter (Stanza, MiniSBD or spaCy, loaded from the package) or punctuation."""
     from argostranslate import sbd
@@ -216,6 +223,7 @@ class Engine:
         from argostranslate import package, settings
         from argostranslate.translate import Language, PackageTranslation
 
+        quiet_argos()
         newest: dict[tuple[str, str], object] = {}
         for pkg in package.get_installed_packages():
             if pkg.type != "translate" or not pkg.from_code or not pkg.to_code:

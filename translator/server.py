@@ -6,6 +6,7 @@ logged.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
@@ -30,8 +31,13 @@ class TranslatorServer(ThreadingHTTPServer):
         self.engine = engine
         self.max_chars = max_chars
         self.started = time.time()
+        self._served = itertools.count(1)  # next() is atomic under the GIL; `+= 1` from threads is not
         self.requests = 0
         super().__init__(address, Handler)
+
+    def count_request(self) -> None:
+        """Count one translation request (for /health)."""
+        self.requests = next(self._served)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -70,7 +76,14 @@ class Handler(BaseHTTPRequestHandler):
         if self.path != "/translate":
             self._send(HTTPStatus.NOT_FOUND, {"error": "not found"})
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            self._send(HTTPStatus.BAD_REQUEST, {"error": "bad Content-Length"})
+            return
         if length > self.server.max_chars * 6 + _BODY_OVERHEAD:
             self.close_connection = True  # the unread body must not be taken for the next request
             self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
@@ -97,7 +110,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                        {"error": f"text longer than {self.server.max_chars} characters"})
             return
-        self.server.requests += 1
+        self.server.count_request()
         engine = self.server.engine
         started = time.perf_counter()
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import zipfile
 from pathlib import Path
 from typing import Iterator
 
@@ -38,12 +39,16 @@ def argos_home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def argos_files(translate_python: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Two .argosmodel files built offline: es→en and en→fr (so es→fr needs the English pivot)."""
+    """.argosmodel files built offline: es→en and en→fr (so es→fr needs the English pivot), and pt→en
+    shipping a Stanza splitter folder without the model, which the service must not try to download."""
     out = tmp_path_factory.mktemp("argos-files")
-    subprocess.run([str(translate_python), "-m", "translator.devpackage", str(out), "es", "en", "en", "fr"],
+    subprocess.run([str(translate_python), "-m", "translator.devpackage", str(out), "es", "en", "en", "fr", "pt", "en"],
                    cwd=ROOT, check=True, capture_output=True, timeout=120)
     files = {path.stem: path for path in out.glob("*.argosmodel")}
-    assert set(files) == {"es_en", "en_fr"}
+    assert set(files) == {"es_en", "en_fr", "pt_en"}
+    with zipfile.ZipFile(files["pt_en"], "a") as archive:
+        top = archive.namelist()[0].split("/")[0]
+        archive.writestr(f"{top}/stanza/pt/tokenize/README.txt", "model files left out on purpose\n")
     return files
 
 
@@ -54,14 +59,14 @@ def packages_dir(translate_python: Path, argos_files: dict[str, Path], argos_hom
     target = tmp_path_factory.mktemp("argos-packages")
     done = install(translate_python, target, list(argos_files.values()), argos_home)
     assert done.returncode == 0, done.stderr
-    assert "installed pairs: en→fr, es→en" in done.stdout
+    assert "installed pairs: en→fr, es→en, pt→en" in done.stdout
     return target
 
 
 @pytest.fixture(scope="session")
 def translator(translate_python: Path, packages_dir: Path, argos_home: dict[str, str],
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    """The translator service with es→en and en→fr installed; at most 500 characters a request."""
+    """The translator service with es→en, en→fr and pt→en installed; at most 500 characters a request."""
     service = start_service(translate_python, packages_dir, argos_home,
                             tmp_path_factory.mktemp("translator-log") / "translator.log")
     yield service

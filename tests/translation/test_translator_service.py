@@ -39,13 +39,14 @@ def test_pair_without_any_route_answers_422_naming_the_pair_and_what_is_availabl
 def test_languages_lists_installed_and_pivot_pairs(translator: Service) -> None:
     status, answer = http_json(translator.url + "/languages")
     assert status == 200
-    assert [(p["source"], p["target"]) for p in answer["pairs"]] == [("en", "fr"), ("es", "en"), ("es", "fr")]
-    assert {(p["source"], p["target"]) for p in answer["packages"]} == {("es", "en"), ("en", "fr")}
+    assert [(p["source"], p["target"]) for p in answer["pairs"]] == [
+        ("en", "fr"), ("es", "en"), ("es", "fr"), ("pt", "en"), ("pt", "fr")]
+    assert {(p["source"], p["target"]) for p in answer["packages"]} == {("es", "en"), ("en", "fr"), ("pt", "en")}
 
 
 def test_packages_are_loaded_once_at_start_not_per_request(translator: Service) -> None:
     _, before = http_json(translator.url + "/health")
-    assert before["model_loads"] == before["packages"] == 2
+    assert before["model_loads"] == before["packages"] == 3
     timings, outputs = [], set()
     for _ in range(5):
         started = time.perf_counter()
@@ -54,11 +55,27 @@ def test_packages_are_loaded_once_at_start_not_per_request(translator: Service) 
         assert status == 200
         outputs.add(answer["text"])
     _, after = http_json(translator.url + "/health")
-    assert after["model_loads"] == 2, "a request loaded a model again"
+    assert after["model_loads"] == 3, "a request loaded a model again"
     assert after["requests"] >= before["requests"] + 5
     assert len(outputs) == 1, "the same text must translate the same way (no state kept between requests)"
     # Loading would cost far more than translating with these tiny models; repeat calls stay quick.
     assert max(timings[1:]) < 2.0, timings
+
+
+def test_package_whose_splitter_model_is_missing_still_translates_without_downloading(translator: Service) -> None:
+    status, answer = translate(translator, "Preciso de ajuda. Tiraram o meu passaporte.", "pt", "en")
+    assert status == 200 and answer["via"] == ["pt", "en"]
+    log = translator.log.read_text()
+    assert "package pt→en: its sentence splitter did not load" in log
+    assert "splitting on punctuation" in log
+
+
+def test_message_text_is_never_logged(translator: Service) -> None:
+    secret = "Mi nombre es Zoraida y estoy en la calle Olmo"
+    assert translate(translator, secret, "es", "fr")[0] == 200
+    assert translate(translator, secret, "pt", "en")[0] == 200
+    log = translator.log.read_text()
+    assert "Zoraida" not in log and "Olmo" not in log
 
 
 def test_same_language_comes_back_unchanged_and_not_marked(translator: Service) -> None:
