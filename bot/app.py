@@ -46,7 +46,7 @@ def build_services(settings: Settings) -> Services:
     if missing:
         raise RuntimeError(f"no locale file for configured languages: {', '.join(missing)}")
     store = open_store(settings)
-    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
+    rasa = RasaClient(settings.rasa_urls or settings.rasa_url, settings.rasa_timeout_s)
     policy = LanguagePolicy(settings.languages, settings.default_language)
     gateway = Gateway(settings, store, rasa, catalog, policy)
     vault = AddressVault(settings.secret_key, settings.address_ttl_s)

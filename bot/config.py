@@ -91,6 +91,20 @@ def _opening_hours(env: Mapping[str, str]) -> str:
     return raw
 
 
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated setting as a tuple of non-empty items."""
+    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
+
+
+def _rasa_urls(env: Mapping[str, str], rasa_port: int) -> tuple[str, ...]:
+    """RASA_URLS (comma-separated replicas), else the single RASA_URL, else the local Rasa."""
+    urls = _list(env, "RASA_URLS") or (env.get("RASA_URL", "").strip() or f"http://127.0.0.1:{rasa_port}",)
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"RASA_URLS / RASA_URL must be http(s) URLs, got {url!r}")
+    return tuple(url.rstrip("/") for url in urls)
+
+
 @dataclass(frozen=True)
 class Settings:
     """All of Safeline's settings; build with `Settings.from_env()`."""
@@ -151,6 +165,11 @@ class Settings:
     expected_wait_minutes: int = 30
     closed_retention_s: int = 0
     console_session_ttl_s: int = 8 * 3600
+    # Scaling and production hardening (docs/dev/architecture.md "Production").
+    rasa_urls: tuple[str, ...] = ()  # Rasa replicas; each conversation always goes to the same one
+    rasa_replicas: int = 1  # how many Rasa processes bot.stack starts (ports RASA_PORT, RASA_PORT+1 …)
+    allow_http: bool = False  # production: serve /console and /api over plain HTTP anyway
+    trusted_proxies: tuple[str, ...] = ()  # proxies whose X-Forwarded-Proto is believed (IPs/CIDRs)
 
     @property
     def telegram_enabled(self) -> bool:
@@ -254,4 +273,8 @@ class Settings:
             expected_wait_minutes=_int(env, "SAFELINE_EXPECTED_WAIT_MINUTES", 30, 1),
             closed_retention_s=_int(env, "SAFELINE_CLOSED_CASE_RETENTION", 0, 0),
             console_session_ttl_s=_int(env, "SAFELINE_CONSOLE_SESSION_TTL", 8 * 3600, 300),
+            rasa_urls=_rasa_urls(env, rasa_port),
+            rasa_replicas=_int(env, "SAFELINE_RASA_REPLICAS", 1, 1),
+            allow_http=_bool(env, "SAFELINE_ALLOW_HTTP", False),
+            trusted_proxies=_list(env, "SAFELINE_TRUSTED_PROXIES"),
         )

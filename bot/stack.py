@@ -1,6 +1,8 @@
 """`python -m bot.stack`: start Rasa, the action server and Safeline's app; stop them all on Ctrl-C.
 
-Used by `make run` and by the integration tests (as a library, on free ports).
+Used by `make run` and by the integration tests (as a library, on free ports). With
+SAFELINE_RASA_REPLICAS=N it starts N Rasa processes (ports RASA_PORT … RASA_PORT+N-1; in Redis mode
+they share the tracker and lock stores) and hands their URLs to Safeline as RASA_URLS.
 """
 from __future__ import annotations
 
@@ -95,6 +97,14 @@ class Stack:
             start_new_session=True,
         )
 
+    def rasa_names(self) -> list[str]:
+        """Process names of the Rasa replicas: "rasa", then "rasa-2", "rasa-3" …"""
+        return ["rasa"] + [f"rasa-{i}" for i in range(2, self.settings.rasa_replicas + 1)]
+
+    def rasa_port(self, name: str) -> int:
+        """The port of a Rasa replica (RASA_PORT for the first, then the next ones up)."""
+        return self.settings.rasa_port + self.rasa_names().index(name)
+
     def _command(self, name: str) -> tuple[list[str], dict[str, str]]:
         """The command line and extra environment of one process of the stack."""
         settings = self.settings
@@ -105,16 +115,17 @@ class Stack:
                     {"SANIC_HOST": "127.0.0.1"})
         model = self.model or latest_model()
         endpoints = write_redis_endpoints(settings) if settings.redis_url else PROJECT_ROOT / "endpoints.yml"
-        return ([str(VENV_BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(settings.rasa_port),
+        return ([str(VENV_BIN / "rasa"), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(self.rasa_port(name)),
                  "--model", str(model), "--endpoints", str(endpoints), "--credentials", "credentials.yml"], {})
 
     def _ready_url(self, name: str) -> str:
         """What answers 2xx once the process is ready."""
         settings = self.settings
+        if name.startswith("rasa"):
+            return f"http://127.0.0.1:{self.rasa_port(name)}/status"
         return {
             "safeline": f"http://127.0.0.1:{settings.port}/static/chat.css",
             "actions": f"http://127.0.0.1:{settings.actions_port}/health",
-            "rasa": f"http://127.0.0.1:{settings.rasa_port}/status",
         }[name]
 
     def start(self, timeout_s: float = 240.0) -> None:
@@ -123,9 +134,12 @@ class Stack:
         self.model = self.model or latest_model()
         self.env.setdefault("ACTIONS_PORT", str(settings.actions_port))
         self.env.setdefault("SAFELINE_INTERNAL_PORT", str(settings.internal_port))
-        for name in ("safeline", "actions", "rasa"):
+        names = ["safeline", "actions", *self.rasa_names()]
+        if len(names) > 3:
+            self.env.setdefault("RASA_URLS", ",".join(f"http://127.0.0.1:{self.rasa_port(n)}" for n in names[2:]))
+        for name in names:
             self._spawn(name, *self._command(name))
-        self._wait_ready(["safeline", "actions", "rasa"], timeout_s)
+        self._wait_ready(names, timeout_s)
 
     def _wait_ready(self, names: list[str], timeout_s: float) -> None:
         """Wait until the named processes answer; stop everything if one dies or time runs out."""
@@ -199,7 +213,7 @@ def main() -> int:
         "\nSafeline is running.\n"
         f"  Web chat:          http://localhost:{settings.port}/\n"
         f"  Operator console:  http://localhost:{settings.port}/console\n"
-        f"  Rasa HTTP API:     http://127.0.0.1:{settings.rasa_port}/ (localhost only)\n"
+        f"  Rasa HTTP API:     {', '.join(stack.settings.rasa_urls)} (localhost only)\n"
         f"  Telegram webhook:  {telegram}\n"
         f"  SMS webhook:       {sms}\n"
         f"  Logs:              {settings.data_dir / 'logs'}\n"
