@@ -29,6 +29,7 @@ from actions.screening.texts import joined, text
 log = logging.getLogger(__name__)
 
 ANSWER_SLOT = "screening_answer"
+ANSWERED = "answered"
 DONE = "done"
 # Intents that end or leave the form instead of answering (their rules take over).
 INTERRUPTIONS = frozenset({"stop", "in_danger_now", "talk_to_human"})
@@ -141,13 +142,17 @@ class ValidateScreeningForm(FormValidationAction):
             return {}
         if (tracker.latest_message.get("intent") or {}).get("name") in INTERRUPTIONS:
             return {}
-        return {ANSWER_SLOT: "answered"}
+        return {ANSWER_SLOT: ANSWERED}
 
     def validate_screening_answer(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> dict[str, Any]:
         """Apply the answer to the state and choose the next question (none: the form is done)."""
         if value == DONE:
             return {ANSWER_SLOT: DONE}
+        if value != ANSWERED:
+            # Not an answer: e.g. the slots action_screening_start set, which the form validates
+            # when it starts. The consent ("yes, let's start") must not answer the first question.
+            return {ANSWER_SLOT: None}
         state = ScreeningState.from_slots(tracker.current_slot_values())
         question = tracker.get_slot("screening_question")
         apply_answer(state, question, tracker.latest_message)

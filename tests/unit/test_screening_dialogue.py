@@ -114,6 +114,15 @@ def test_an_answer_in_own_words_is_evidence_and_a_child_is_presumed():
     assert all(e for e in found.values())
 
 
+def test_the_consent_that_starts_the_form_does_not_answer_the_first_question():
+    # When the form starts, rasa_sdk validates the slots action_screening_start set (the answer
+    # slot is empty); the latest message is still the consent "/affirm".
+    state = ScreeningState(asked=[])
+    t = tracker([user("/affirm", "affirm")], {**state.as_slots(), "screening_question": "age"})
+    result = ValidateScreeningForm().validate_screening_answer(None, CollectingDispatcher(), t, {})
+    assert result == {"screening_answer": None}
+
+
 def test_leaving_the_form_is_not_an_answer():
     t = tracker([user("stop", "stop")], {"requested_slot": "screening_answer"})
     assert asyncio.run(ValidateScreeningForm().extract_screening_answer(CollectingDispatcher(), t, {})) == {}
