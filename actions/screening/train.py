@@ -45,6 +45,10 @@ MAX_FEATURES = 60000
 # that mostly says nothing ("I have my passport with me") must not count, even when the best F1
 # on made-up narratives would tolerate it (issue 4: negations and hypotheticals do not count).
 NONE_RATIOS = (0.5, 1.0, 1.5, 2.0)
+# Danger now is calibrated for precision (F0.5): a false "emergency" stops the questions and sends
+# the emergency script, while a missed one is still "high" and goes to a person; in a
+# conversation the in_danger_now intent (NLU, with its own safety floor) catches danger first.
+DANGER_BETA = 0.5
 # Intents whose examples never describe an indicator: safe extra `none` examples, capped per
 # language so chit-chat does not outweigh the screening sentences.
 NONE_INTENTS = ("greet", "goodbye", "affirm", "deny", "thanks", "bot_challenge", "change_language",
@@ -224,7 +228,7 @@ def calibrate(indicator_examples: list[Example], danger_examples: list[Example])
         threshold, quality = best_threshold(truths, best_scores(matrices, classes, none_ratio))
         candidates.append((quality.get("f", 0.0), -none_ratio, threshold, quality, none_ratio))
     _, _, threshold, quality, none_ratio = max(candidates)
-    danger_threshold, danger_quality = best_threshold(danger_truths, danger_scores)
+    danger_threshold, danger_quality = best_threshold(danger_truths, danger_scores, beta=DANGER_BETA)
     return {"threshold": threshold, "none_ratio": none_ratio, "quality": quality,
             "danger_threshold": danger_threshold, "danger_quality": danger_quality}
 
