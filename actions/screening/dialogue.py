@@ -88,6 +88,11 @@ def read_words(state: ScreeningState, words: str) -> set[str]:
     return found
 
 
+def country_hint(country: Any) -> Optional[str]:
+    """The country the person gave for services (coarse by design), if they gave one."""
+    return country if isinstance(country, str) and country and country != "skipped" else None
+
+
 def requested_needs(tracker: Tracker) -> tuple[str, ...]:
     """Needs the person asked about during the conversation (shelter, legal, medical...)."""
     needs = []
@@ -272,6 +277,7 @@ class ActionScreeningSummary(Action):
             interpreter_needed=bool(tracker.get_slot("interpreter_needed")), reporter=state.reporter,
             consent_to_share=bool(tracker.get_slot("screening_consent")), operator_language=operator_language(),
             events=tracker.events, screening={"questions_asked": state.asked, "answered_no": state.denied},
+            location_hint=country_hint(tracker.get_slot("country")),
         )
         dispatcher.utter_message(json_message=control(handoff_summary=summary))
         dispatcher.utter_message(response="utter_screening_passed_on")

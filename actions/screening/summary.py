@@ -44,7 +44,7 @@ def transcript(events: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
 def build_summary(assessment: Assessment, *, conversation: str, channel: Optional[str], language: str,
                   interpreter_needed: bool, reporter: Optional[str], consent_to_share: bool,
                   operator_language: str, events: Iterable[Mapping[str, Any]] = (),
-                  screening: Optional[Mapping[str, Any]] = None,
+                  screening: Optional[Mapping[str, Any]] = None, location_hint: Optional[str] = None,
                   now: Optional[datetime] = None) -> dict[str, Any]:
     """The CONTRACTS §6 summary (plus a `screening` block with how the outcome was reached)."""
     created = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
@@ -66,7 +66,7 @@ def build_summary(assessment: Assessment, *, conversation: str, channel: Optiona
         "needs": needs,
         "safe_contact": {"ok_to_message": None, "times": None, "code_word": None, "notes": None},
         "consent_to_share": bool(consent_to_share),
-        "location_hint": None,
+        "location_hint": location_hint,
         "summary_text": summary_text(assessment, reporter, operator_language),
         "transcript": transcript(events),
         "status": "open",

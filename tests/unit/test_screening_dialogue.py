@@ -166,7 +166,8 @@ def test_the_summary_goes_to_the_gateway_in_the_contract_shape_with_text_in_the_
                            forms_named=["domestic_servitude"], asked=["age"])
     events = [user("madam has her passport", "report_suspicion"), {"event": "bot", "text": "Thank you"},
               user("/affirm", "affirm")]
-    d, result = run(ActionScreeningSummary(), tracker(events, {**state.as_slots(), "screening_consent": True}))
+    d, result = run(ActionScreeningSummary(), tracker(events, {**state.as_slots(), "screening_consent": True,
+                                                               "country": "ES"}))
     summary = [m["custom"][CONTROL_KEY]["handoff_summary"] for m in d.messages if m.get("custom")][0]
     assert CONTRACT_FIELDS <= set(summary)
     assert summary["urgency"] == "high" and summary["reporter"] == "third_party"
@@ -177,6 +178,7 @@ def test_the_summary_goes_to_the_gateway_in_the_contract_shape_with_text_in_the_
     assert summary["transcript"][:2] == [{"from": "person", "text": "madam has her passport"},
                                          {"from": "bot", "text": "Thank you"}]
     assert summary["status"] == "open" and summary["conversation"] == "a" * 64
+    assert summary["location_hint"] == "ES"
     assert responses(d) == ["utter_screening_passed_on"]
     assert SlotSet("screening_summary_sent", True) in result
 
