@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.gateway import Gateway, Reply
 from bot.language import LanguageState
 from bot.rasa_client import RasaUnavailable
+from bot.stores import STORE_OUTAGES
 
 log = logging.getLogger(__name__)
 
@@ -156,17 +157,31 @@ class Worker:
                 lanes.submit(str(entry.get("conversation") or entry_id), entry_id, entry)
 
     async def _guarded(self, queue: str, entry_id: str, entry: dict[str, Any], handler: Handler) -> None:
-        """Run a handler; an unexpected error is retried twice, then the entry is dropped, not looped."""
-        for attempt in range(3):
+        """Run a handler; an unexpected error is retried twice, then the entry is dropped, not looped.
+
+        While the store is unreachable (e.g. Redis restarting) the entry is retried for as long as
+        that takes: nothing is wrong with it, and dropping or forgetting it would lose a message.
+        """
+        failures = outages = 0
+        while True:
             try:
-                await handler(entry_id, entry)
+                if failures == 3:
+                    await self.store.queue_ack(queue, entry_id)
+                else:
+                    await handler(entry_id, entry)
                 return
             except asyncio.CancelledError:
                 raise
+            except STORE_OUTAGES as exc:
+                if outages == 0:
+                    log.warning("store unavailable during a %s entry (%s); retrying", queue, type(exc).__name__)
+                await asyncio.sleep(backoff(outages, self.settings.retry_max_delay_s))
+                outages += 1
             except Exception as exc:  # noqa: BLE001 - one bad entry must not block its conversation
-                log.error("%s entry failed (%s), attempt %d of 3", queue, type(exc).__name__, attempt + 1)
-                await self._pause(queue, entry_id, backoff(attempt, self.settings.retry_max_delay_s))
-        await self.store.queue_ack(queue, entry_id)
+                failures += 1
+                log.error("%s entry failed (%s), attempt %d of 3", queue, type(exc).__name__, failures)
+                if failures < 3:
+                    await asyncio.sleep(backoff(failures - 1, self.settings.retry_max_delay_s))
 
     async def _pause(self, queue: str, entry_id: str, delay: float) -> None:
         """Keep the claim alive and wait before the next attempt."""

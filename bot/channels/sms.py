@@ -163,19 +163,23 @@ class SmsChannel:
         # Twilio always sends a MessageSid, so a captured request replayed is always recognised.
         message_sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
         seen_key = "seen:" + pseudonym(self.settings.secret_key, "sms-message", message_sid) if message_sid else None
-        if seen_key and not await self.store.claim_once(seen_key, self.settings.dedup_ttl_s):
-            return twiml([])  # a retry: the first delivery answers
         entry = self._entry(form, sender)
         wait_s = self.settings.sms_twiml_wait_ms / 1000
         if wait_s > 0:
             self.inline.expect(entry["ref"])
         try:
-            await self.store.queue_push("inbound", entry)
+            # De-duplication and queueing in one atomic step: had the store died between the two, a
+            # retry after our error would have been taken for a repeat and the message dropped.
+            if seen_key:
+                queued = await self.store.queue_push_once("inbound", entry, seen_key, self.settings.dedup_ttl_s)
+            else:
+                queued = await self.store.queue_push("inbound", entry)
         except Exception:
             self.inline.cancel(entry["ref"])
-            if seen_key:
-                await self.store.release_once(seen_key)
             raise
+        if queued is None:
+            self.inline.cancel(entry["ref"])
+            return twiml([])  # a retry: the first delivery answers
         return twiml(await self.inline.collect(entry["ref"], wait_s) if wait_s > 0 else [])
 
     def _entry(self, form: Any, sender: str) -> dict[str, Any]:

@@ -111,24 +111,20 @@ class TelegramChannel:
                 or isinstance(data.get("update_id"), bool):
             return _json_error("body must be a JSON Telegram update with an integer update_id", 400)
 
-        seen_key = "seen:" + pseudonym(self.settings.secret_key, "telegram-update", str(data["update_id"]))
-        if not await self.store.claim_once(seen_key, self.settings.dedup_ttl_s):
-            return web.json_response({"ok": True})  # a retry: answered once already; same answer as ever
         try:
             entry = self._entry(data)
         except Exception as exc:  # noqa: BLE001 - a shape we cannot read is acknowledged and ignored
             log.warning("unreadable Telegram update ignored (%s)", type(exc).__name__)
             entry = None
-        try:
-            if entry is not None and entry["kind"] == "group":  # refuse a group once a day, not per message
-                refused = await self.store.claim_once("refused:" + entry["conversation"], GROUP_REFUSAL_TTL_S)
-                entry = entry if refused else None
-            if entry is not None:
-                await self.store.queue_push("inbound", entry)
-        except Exception:
-            await self.store.release_once(seen_key)  # let Telegram's retry be accepted
-            raise
-        return web.json_response({"ok": True})
+        if entry is not None and entry["kind"] == "group":  # refuse a group once a day, not per message
+            refused = await self.store.claim_once("refused:" + entry["conversation"], GROUP_REFUSAL_TTL_S)
+            entry = entry if refused else None
+        if entry is not None:
+            # De-duplication and queueing in one atomic step: had the store died between the two, the
+            # retry Telegram sends after our error would have been taken for a repeat and dropped.
+            seen_key = "seen:" + pseudonym(self.settings.secret_key, "telegram-update", str(data["update_id"]))
+            await self.store.queue_push_once("inbound", entry, seen_key, self.settings.dedup_ttl_s)
+        return web.json_response({"ok": True})  # a repeat gets the same answer as the first delivery
 
     def _entry(self, data: dict[str, Any]) -> Optional[dict[str, Any]]:
         """The queue entry for an update, or None for updates Safeline does not act on."""

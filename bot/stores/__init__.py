@@ -1,10 +1,16 @@
 """Storage backends behind one interface (`bot.stores.base.Store`)."""
 from __future__ import annotations
 
+import redis.exceptions
+
 from bot.config import Settings
 from bot.stores.base import Store
 from bot.stores.memory import MemoryStore
 from bot.stores.redis_store import RedisStore
+
+# What a store raises while it is unreachable (down, restarting, loading its AOF): callers wait and
+# retry, since nothing is wrong with the work itself.
+STORE_OUTAGES: tuple[type[Exception], ...] = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 class StoreUnavailable(RuntimeError):

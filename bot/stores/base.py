@@ -35,6 +35,13 @@ class Store(Protocol):
     async def queue_push(self, queue: str, entry: Entry) -> str:
         """Append an entry and return its id (XADD)."""
 
+    async def queue_push_once(self, queue: str, entry: Entry, once_key: str, ttl_s: int) -> Optional[str]:
+        """Claim `once_key` (as `claim_once`) and append the entry in one atomic step; None for a repeat.
+
+        Webhooks use it so a crash between de-duplication and queueing cannot turn the platform's
+        retry into a "repeat" of a message that was never queued.
+        """
+
     async def queue_claim(self, queue: str, consumer: str, count: int, stale_after_s: float,
                           block_s: float = 0.0) -> list[tuple[str, Entry]]:
         """Up to `count` entries for this consumer, oldest first: claims left stale by a stopped

@@ -159,6 +159,13 @@ class MemoryStore:
         """Append an entry; ids sort in push order."""
         return self._push(queue, entry)
 
+    async def queue_push_once(self, queue: str, entry: Entry, once_key: str, ttl_s: int) -> Optional[str]:
+        """Claim the key and append, with no await in between; None if the key was claimed."""
+        if self._once.get(once_key):
+            return None
+        self._once.put(once_key, True, ttl_s)
+        return self._push(queue, entry)
+
     def _take(self, queue: str, consumer: str, count: int, stale_after_s: float) -> list[tuple[str, Entry]]:
         """Claim stale entries first, then unclaimed ones, oldest first."""
         claims = self._claims.setdefault(queue, {})

@@ -32,6 +32,9 @@ class RedisStore:
         self.conversation_ttl_s = conversation_ttl_s
         self.prefix = prefix
         self._groups: set[str] = set()
+        # Queues whose last claim failed: a lost XREADGROUP reply may have left entries pending
+        # for the consumer, so its own pending entries are read again on the next claim.
+        self._claim_failed: set[tuple[str, str]] = set()
 
     @classmethod
     def from_url(cls, url: str, conversation_ttl_s: int, prefix: str = "safeline") -> "RedisStore":
@@ -145,6 +148,21 @@ class RedisStore:
             entry_id, _ = await pipe.execute()
         return entry_id
 
+    # SET NX EX and XADD in one step: both happen or neither (a script runs atomically).
+    _PUSH_ONCE = """
+    if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return false end
+    local id = redis.call('XADD', KEYS[2], '*', 'json', ARGV[2])
+    redis.call('EXPIRE', KEYS[2], ARGV[3])
+    return id
+    """
+
+    async def queue_push_once(self, queue: str, entry: Entry, once_key: str, ttl_s: int) -> Optional[str]:
+        """Claim the one-time key and XADD atomically (a Lua script); None if the key was claimed."""
+        stream = self.key("q", queue)
+        await self._ensure_group(stream)
+        return await self.client.eval(self._PUSH_ONCE, 2, self.key("once", once_key), stream,
+                                      max(1, int(ttl_s)), _dumps(entry), self._queue_ttl())
+
     @staticmethod
     def _entries(raw: Sequence[Any]) -> list[tuple[str, Entry]]:
         """Decode stream records, skipping ids whose entry was already deleted."""
@@ -152,10 +170,29 @@ class RedisStore:
 
     async def queue_claim(self, queue: str, consumer: str, count: int, stale_after_s: float,
                           block_s: float = 0.0) -> list[tuple[str, Entry]]:
-        """Stale claims first (XAUTOCLAIM), then new entries (XREADGROUP), oldest first."""
+        """Stale claims first (XAUTOCLAIM), then new entries (XREADGROUP), oldest first.
+
+        After a failed claim the consumer's own pending entries come first (XREADGROUP from id 0):
+        Redis may have handed some out just before the connection broke. Callers ignore entries
+        they are already working on.
+        """
+        try:
+            return await self._claim(queue, consumer, count, stale_after_s, block_s)
+        except Exception:
+            self._claim_failed.add((queue, consumer))
+            raise
+
+    async def _claim(self, queue: str, consumer: str, count: int, stale_after_s: float,
+                     block_s: float) -> list[tuple[str, Entry]]:
+        """The claim itself (see queue_claim)."""
         stream = self.key("q", queue)
         await self._ensure_group(stream)
         taken: list[tuple[str, Entry]] = []
+        if (queue, consumer) in self._claim_failed:
+            reply = await self._reading(stream, lambda: self.client.xreadgroup(GROUP, consumer, {stream: "0"}))
+            for _, records in reply or []:
+                taken.extend(self._entries(records))
+            self._claim_failed.discard((queue, consumer))
         start = "0-0"
         while len(taken) < count:
             reply = await self._reading(stream, lambda: self.client.xautoclaim(
