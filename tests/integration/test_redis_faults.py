@@ -153,3 +153,27 @@ def test_redis_killed_mid_run_loses_no_acknowledged_message_or_handoff(fault_sta
     # At-least-once: a turn Rasa finished just before the crash may be fed again after it.
     print(f"\nredis killed after {at_kill}/{total} acknowledged messages; {acked.refused} posts refused "
           f"during the outage; {repeated} turns repeated after the crash")
+
+
+def test_rasa_killed_in_redis_mode_every_queued_message_is_answered_once_in_order(fault_stack, fake_telegram,
+                                                                                 fake_twilio):
+    stack = fault_stack
+    base_url = f"http://127.0.0.1:{stack.settings.port}"
+    people = [TelegramUser(base_url, fake_telegram, stack), SmsPerson(base_url, fake_twilio, stack)]
+    for person in people:
+        assert person.say("hello")
+    stack.kill("rasa")
+    try:
+        for text in ("what are my rights here", "I want to talk to a person"):
+            for person in people:
+                form = person.message_update(text) if isinstance(person, TelegramUser) else person.form(text)
+                assert person.post(form).status_code == 200
+        time.sleep(1.0)
+    finally:
+        stack.restart("rasa")
+    wait_idle(stack, timeout=120)
+    rasa = f"http://127.0.0.1:{stack.settings.rasa_port}"
+    for person in people:
+        # The tracker lived in Redis through the restart: the conversation goes on where it was.
+        assert tracker_user_texts(rasa, conversation_of(stack, person)) == [
+            "hello", "what are my rights here", "I want to talk to a person"]
