@@ -189,8 +189,8 @@ def apply_answer(state: ScreeningState, question: Optional[str], message: dict) 
     found = read_words(state, words)
     if question == FORM_QUESTION:
         state.forms_named += [f for f in load_cues().forms(words) if f not in state.forms_named]
-    elif question == AGE_QUESTION and intent == "affirm":
-        state.minor = True
+    elif question == AGE_QUESTION and intent in ("affirm", "deny") and state.minor is None:
+        state.minor = intent == "affirm"  # a typed "yes" / "no" to "are you under 18?"
     elif question not in (FORM_QUESTION, AGE_QUESTION, None) and question not in found:
         # A typed "yes" to the question counts with the person's words as evidence.
         if intent == "affirm":

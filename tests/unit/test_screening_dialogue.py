@@ -107,6 +107,8 @@ def test_yes_no_skip_and_a_choice_are_read_as_answers():
 def test_an_answer_in_own_words_is_evidence_and_a_child_is_presumed():
     result = validate(ScreeningState(asked=["form"]), "age", user("im 15", "out_of_scope"))
     assert result["screening_minor"] is True
+    assert validate(ScreeningState(asked=["form"]), "age", user("no", "deny"))["screening_minor"] is False
+    assert validate(ScreeningState(asked=["form"]), "age", user("no, I'm 16", "deny"))["screening_minor"] is True
     words = validate(ScreeningState(forms_named=["forced_labour"], asked=["form"]), "coerced_to_stay",
                      user("yes, the boss keeps my passport", "affirm"))
     found = {f["id"]: f["evidence"] for f in words["screening_found"]}
