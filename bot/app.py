@@ -64,7 +64,8 @@ def public_app(services: Services) -> web.Application:
     app["gateway"] = services.gateway
     app.add_routes(webchat_routes())
     app.add_routes(channel_routes(services.worker.channels))
-    app.cleanup_ctx.append(services.worker.running)  # the channel worker runs embedded
+    if services.settings.embedded_worker:  # else it runs as its own process (bot/worker_service.py)
+        app.cleanup_ctx.append(services.worker.running)
 
     async def health(_: web.Request) -> web.Response:
         ready = await services.gateway.rasa.is_ready()

@@ -170,6 +170,7 @@ class Settings:
     rasa_replicas: int = 1  # how many Rasa processes bot.stack starts (ports RASA_PORT, RASA_PORT+1 …)
     allow_http: bool = False  # production: serve /console and /api over plain HTTP anyway
     trusted_proxies: tuple[str, ...] = ()  # proxies whose X-Forwarded-Proto is believed (IPs/CIDRs)
+    embedded_worker: bool = True  # false: the worker runs as its own process (python -m bot.worker_service)
 
     @property
     def telegram_enabled(self) -> bool:
@@ -277,4 +278,5 @@ class Settings:
             rasa_replicas=_int(env, "SAFELINE_RASA_REPLICAS", 1, 1),
             allow_http=_bool(env, "SAFELINE_ALLOW_HTTP", False),
             trusted_proxies=_list(env, "SAFELINE_TRUSTED_PROXIES"),
+            embedded_worker=_bool(env, "SAFELINE_EMBEDDED_WORKER", True),
         )

@@ -39,6 +39,15 @@ def _http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def _free_port() -> int:
+    """A currently free loopback port."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def latest_model(models_dir: Path = MODELS_DIR) -> Path:
     """The newest trained model, or a clear error telling how to make one."""
     models = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
@@ -79,6 +88,7 @@ class Stack:
 
     env: dict[str, str]
     model: Optional[Path] = None
+    worker_port: int = 0  # internal site of the separate worker process, if any
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -108,6 +118,8 @@ class Stack:
     def _command(self, name: str) -> tuple[list[str], dict[str, str]]:
         """The command line and extra environment of one process of the stack."""
         settings = self.settings
+        if name == "worker":  # SAFELINE_EMBEDDED_WORKER=false: its own process, with its own internal site
+            return [sys.executable, "-m", "bot.worker_service"], {"SAFELINE_INTERNAL_PORT": str(self.worker_port)}
         if name == "safeline":
             return [sys.executable, "-m", "bot"], {}
         if name == "actions":
@@ -123,6 +135,8 @@ class Stack:
         settings = self.settings
         if name.startswith("rasa"):
             return f"http://127.0.0.1:{self.rasa_port(name)}/status"
+        if name == "worker":
+            return f"http://127.0.0.1:{self.worker_port}/worker/status"
         return {
             "safeline": f"http://127.0.0.1:{settings.port}/static/chat.css",
             "actions": f"http://127.0.0.1:{settings.actions_port}/health",
@@ -135,8 +149,11 @@ class Stack:
         self.env.setdefault("ACTIONS_PORT", str(settings.actions_port))
         self.env.setdefault("SAFELINE_INTERNAL_PORT", str(settings.internal_port))
         names = ["safeline", "actions", *self.rasa_names()]
-        if len(names) > 3:
+        if settings.rasa_replicas > 1:
             self.env.setdefault("RASA_URLS", ",".join(f"http://127.0.0.1:{self.rasa_port(n)}" for n in names[2:]))
+        if not settings.embedded_worker:
+            self.worker_port = _free_port()
+            names.append("worker")
         for name in names:
             self._spawn(name, *self._command(name))
         self._wait_ready(names, timeout_s)

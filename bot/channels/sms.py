@@ -164,7 +164,8 @@ class SmsChannel:
         message_sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
         seen_key = "seen:" + pseudonym(self.settings.secret_key, "sms-message", message_sid) if message_sid else None
         entry = self._entry(form, sender)
-        wait_s = self.settings.sms_twiml_wait_ms / 1000
+        # Only a worker in this process can hand the reply to this request; else it goes by REST.
+        wait_s = self.settings.sms_twiml_wait_ms / 1000 if self.settings.embedded_worker else 0
         if wait_s > 0:
             self.inline.expect(entry["ref"])
         try:

@@ -1,6 +1,7 @@
 """Two Rasa replicas on one Redis (tracker and lock stores shared): each conversation is routed to
 one replica by its pseudonym, and bursts of 50 messages per conversation through the durable queue
-(Telegram and SMS webhooks) reach Rasa once each, in order, none lost."""
+(Telegram and SMS webhooks) reach Rasa once each, in order, none lost. The topology is the one of
+docker-compose.yml: the app only queues, a separate worker process answers."""
 from __future__ import annotations
 
 import concurrent.futures
@@ -29,7 +30,7 @@ def replicas(tmp_path_factory, redis_server, fake_telegram, fake_twilio) -> Iter
     first = free_port_run(2)
     proxies = [RecordingProxy(f"http://127.0.0.1:{port}").start() for port in (first, first + 1)]
     env = production_env(tmp_path_factory.mktemp("two-replicas"), url, fake_telegram, fake_twilio,
-                         RASA_PORT=str(first), SAFELINE_RASA_REPLICAS="2")
+                         RASA_PORT=str(first), SAFELINE_RASA_REPLICAS="2", SAFELINE_EMBEDDED_WORKER="false")
     env["RASA_URLS"] = ",".join(proxy.url for proxy in proxies)
     stack = Stack(env, model=latest_model())
     stack.start()
