@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.control import control
+from actions.handoff import consent_level, conversation_summary
 from actions.referrals import Directory, load_directory
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,15 +53,32 @@ class ActionChangeLanguage(Action):
 
 
 class ActionRequestHuman(Action):
-    """Record that the person wants a human, so the request is kept even before a handoff exists."""
+    """Record that the person wants a human, say what will be shared and ask which consent level."""
 
     def name(self) -> str:
         return "action_request_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(json_message=control(handoff_requested=True))
-        dispatcher.utter_message(response="utter_human_requested")
+        dispatcher.utter_message(response="utter_handoff_consent")
         return [SlotSet("handoff_requested", True)]
+
+
+class ActionHandoff(Action):
+    """Pass the conversation to the team with the chosen consent level (the gateway queues it)."""
+
+    CONFIRMATION = {"share": "utter_handoff_shared", "confidential": "utter_handoff_confidential",
+                    "anonymous": "utter_handoff_anonymous"}
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        consent = consent_level(tracker)
+        dispatcher.utter_message(json_message=control(handoff={"consent": consent,
+                                                               "summary": conversation_summary(tracker)}))
+        dispatcher.utter_message(response=self.CONFIRMATION[consent])
+        return [SlotSet("handoff_consent", consent), SlotSet("handoff_requested", True)]
 
 
 class ActionDeleteMyData(Action):

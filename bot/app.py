@@ -5,20 +5,27 @@ import asyncio
 import logging
 import signal
 from dataclasses import dataclass
+from typing import Optional
 
 from aiohttp import web
 
 from bot.address_vault import AddressVault
+from bot.api import api_routes
+from bot.audit import AuditLog
 from bot.channels import build_channels, channel_routes
 from bot.config import Settings
+from bot.console.auth import Accounts, ensure_first_supervisor
+from bot.console.routes import Console
 from bot.debug import debug_routes
 from bot.gateway import Gateway
+from bot.handoffs import HandoffService
 from bot.http_security import json_errors, security_headers
 from bot.language import LanguagePolicy
 from bot.locales import Catalog, load_locales
 from bot.nlg import nlg_routes
 from bot.rasa_client import RasaClient
 from bot.stores import StoreUnavailable, check_store, open_store
+from bot.translation import TranslationClient
 from bot.webchat.routes import webchat_routes
 from bot.worker import Worker
 
@@ -33,6 +40,9 @@ class Services:
     catalog: Catalog
     gateway: Gateway
     worker: Worker
+    handoffs: HandoffService
+    console: Console
+    first_supervisor: Optional[dict] = None  # set at start when the first supervisor was just created
 
 
 def build_services(settings: Settings) -> Services:
@@ -51,7 +61,15 @@ def build_services(settings: Settings) -> Services:
     gateway = Gateway(settings, store, rasa, catalog, policy)
     vault = AddressVault(settings.secret_key, settings.address_ttl_s)
     worker = Worker(settings, gateway, build_channels(settings, store, vault, catalog), vault)
-    return Services(settings, catalog, gateway, worker)
+    # Handoffs to the team: relay mode in the gateway, operator replies through the worker's channels.
+    audit = AuditLog(store)
+    translator = TranslationClient(settings.translator_url, settings.translator_timeout_s)
+    handoffs = HandoffService(settings, store, catalog, translator, audit, erase_tracker=rasa.erase,
+                              deliver_to_channel=worker.send_operator_message)
+    gateway.relay = handoffs
+    gateway.erase_hooks.append(handoffs.before_erase)
+    console = Console(settings, handoffs, Accounts(store, settings.secret_key), audit, catalog)
+    return Services(settings, catalog, gateway, worker, handoffs, console)
 
 
 def public_app(services: Services) -> web.Application:
@@ -66,6 +84,10 @@ def public_app(services: Services) -> web.Application:
     app.add_routes(channel_routes(services.worker.channels))
     if services.settings.embedded_worker:  # else it runs as its own process (bot/worker_service.py)
         app.cleanup_ctx.append(services.worker.running)
+    app.add_routes(services.console.routes())
+    app.add_routes(api_routes(services.settings, services.handoffs, services.console.audit))
+    app.cleanup_ctx.append(services.handoffs.running)  # purges closed cases after their retention
+    app.on_shutdown.append(services.console.on_shutdown)
 
     async def health(_: web.Request) -> web.Response:
         ready = await services.gateway.rasa.is_ready()
@@ -80,6 +102,14 @@ def internal_app(services: Services) -> web.Application:
     app = web.Application(middlewares=[json_errors], client_max_size=8 * 1024 * 1024)
     app.add_routes(nlg_routes(services.catalog))
     app.add_routes(debug_routes(services.settings, services.gateway.store, services.worker))
+
+    async def bootstrap(request: web.Request) -> web.Response:
+        """Whether this start created the first supervisor (bot.stack prints its credentials then)."""
+        if request.headers.get("Authorization") != f"Bearer {services.settings.internal_token}":
+            return web.json_response({"error": "internal token required"}, status=401)
+        return web.json_response({"created": services.first_supervisor is not None})
+
+    app.router.add_get("/console/bootstrap", bootstrap)
     return app
 
 
@@ -87,6 +117,11 @@ async def serve(settings: Settings) -> None:
     """Run both sites until SIGINT/SIGTERM."""
     services = build_services(settings)
     await check_store(services.gateway.store, settings)
+    services.first_supervisor = await ensure_first_supervisor(services.console.accounts, settings)
+    if services.first_supervisor and services.first_supervisor["password"]:
+        # Nobody gave a password (not started through bot.stack): say it once, on the terminal only.
+        print(f"safeline: first supervisor 'admin', one-time password: {services.first_supervisor['password']}\n"
+              f"safeline: add to an authenticator app: {services.first_supervisor['totp_uri']}", flush=True)
     runners = [web.AppRunner(public_app(services), access_log=None), web.AppRunner(internal_app(services), access_log=None)]
     for runner in runners:
         await runner.setup()

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Awaitable, Callable, Optional
+from typing import Any, AsyncIterator, Awaitable, Callable, Optional, Protocol
 
 from actions.control import CONTROL_KEY
 from bot.config import Settings
@@ -75,6 +75,18 @@ def _screening_summary(summary: dict[str, Any], conversation: str, channel: str,
             "status": summary.get("status") or "open", "created_at": summary.get("created_at") or _now()}
 
 
+class Relay(Protocol):
+    """The operator console's side of a turn (bot/handoffs.py: HandoffService)."""
+
+    async def intercept(self, channel: str, conversation: str, text: str,
+                        state: LanguageState) -> Optional[list[dict[str, Any]]]:
+        """In relay mode, take the message for the operator and return the reply (None: Rasa answers)."""
+
+    async def after_turn(self, channel: str, conversation: str, state: LanguageState,
+                         controls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Apply the turn's handoff controls; returns messages to add to the reply."""
+
+
 class _ConversationLocks:
     """One lock per active conversation, so its turns run in order; idle ones are forgotten."""
 
@@ -109,6 +121,8 @@ class Gateway:
         self._turns = _ConversationLocks()
         # Called with the pseudonym before an erasure, e.g. so channels can delete remote messages.
         self.erase_hooks: list[Callable[[str], Awaitable[None]]] = []
+        # Handoffs to the team: in relay mode the person's messages go to the operator, not Rasa.
+        self.relay: Optional[Relay] = None
 
     async def handle_text(self, channel: str, conversation: str, text: str,
                           language_hint: Optional[str] = None) -> Reply:
@@ -134,6 +148,14 @@ class Gateway:
             note = self.catalog.render("utter_interpreter_available", state.language)
             if note:
                 prefix.append(note)
+
+        if self.relay is not None:
+            relayed = await self.relay.intercept(channel, conversation, text, state)
+            if relayed is not None:
+                record["language"] = state.to_dict()
+                record["updated_at"] = _now()
+                await self.store.put_conversation(conversation, record)
+                return Reply(messages=prefix + relayed, language=state.language)
 
         slots: dict[str, Any] = {}
         # After Rasa was unreachable it may have restarted with empty trackers: set the slots again.
@@ -170,6 +192,8 @@ class Gateway:
             if isinstance(control.get("handoff_summary"), dict):
                 await self.store.add_handoff_request(conversation, _screening_summary(
                     control["handoff_summary"], conversation, channel, state))
+        if self.relay is not None and not any(c.get("erase") for c in controls):
+            reply.messages += await self.relay.after_turn(channel, conversation, state, controls)
         if any(c.get("erase") for c in controls):
             await self.erase(conversation)
             reply.erased = True

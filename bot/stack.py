@@ -6,7 +6,9 @@ they share the tracker and lock stores) and hands their URLs to Safeline as RASA
 """
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -90,6 +92,9 @@ class Stack:
     model: Optional[Path] = None
     worker_port: int = 0  # internal site of the separate worker process, if any
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # The first supervisor's credentials when this start created the account (printed once by main).
+    first_supervisor: Optional[dict[str, Optional[str]]] = None
+    _admin_env: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -121,7 +126,7 @@ class Stack:
         if name == "worker":  # SAFELINE_EMBEDDED_WORKER=false: its own process, with its own internal site
             return [sys.executable, "-m", "bot.worker_service"], {"SAFELINE_INTERNAL_PORT": str(self.worker_port)}
         if name == "safeline":
-            return [sys.executable, "-m", "bot"], {}
+            return [sys.executable, "-m", "bot"], dict(self._admin_env)
         if name == "actions":
             return ([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(settings.actions_port)],
                     {"SANIC_HOST": "127.0.0.1"})
@@ -154,9 +159,42 @@ class Stack:
         if not settings.embedded_worker:
             self.worker_port = _free_port()
             names.append("worker")
+        self._prepare_first_supervisor()
         for name in names:
             self._spawn(name, *self._command(name))
         self._wait_ready(names, timeout_s)
+        self._note_first_supervisor()
+
+    def _prepare_first_supervisor(self) -> None:
+        """Credentials for the console's first supervisor, generated when unset (only the app gets them)."""
+        if not self.env.get("SAFELINE_ADMIN_PASSWORD"):
+            self._admin_env["SAFELINE_ADMIN_PASSWORD"] = secrets.token_urlsafe(15)
+            self._admin_env["SAFELINE_ADMIN_PASSWORD_ONE_TIME"] = "true"
+        if not self.env.get("SAFELINE_ADMIN_TOTP_SECRET"):
+            import pyotp
+
+            self._admin_env["SAFELINE_ADMIN_TOTP_SECRET"] = pyotp.random_base32()
+
+    def _note_first_supervisor(self) -> None:
+        """Ask the app whether it created the first supervisor now; if so keep what to print once."""
+        settings = self.settings
+        request = urllib.request.Request(f"http://127.0.0.1:{settings.internal_port}/console/bootstrap",
+                                         headers={"Authorization": f"Bearer {settings.internal_token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback only
+                created = bool(json.loads(response.read()).get("created"))
+        except (urllib.error.URLError, OSError, ValueError):
+            return
+        if not created:
+            return
+        import pyotp
+
+        secret = self._admin_env.get("SAFELINE_ADMIN_TOTP_SECRET") or self.env["SAFELINE_ADMIN_TOTP_SECRET"]
+        self.first_supervisor = {
+            "username": "admin", "password": self._admin_env.get("SAFELINE_ADMIN_PASSWORD"),
+            "totp_secret": secret,
+            "totp_uri": pyotp.TOTP(secret.strip().upper()).provisioning_uri(name="admin", issuer_name="Safeline"),
+        }
 
     def _wait_ready(self, names: list[str], timeout_s: float) -> None:
         """Wait until the named processes answer; stop everything if one dies or time runs out."""
@@ -237,6 +275,17 @@ def main() -> int:
         "Press Ctrl-C to stop everything.",
         flush=True,
     )
+    if stack.first_supervisor:  # shown once: the account exists from now on
+        password = stack.first_supervisor["password"] or "the one in SAFELINE_ADMIN_PASSWORD"
+        print(
+            "\nFirst console supervisor created (shown only now):\n"
+            f"  Username:          admin\n"
+            f"  Password:          {password}" + (" (one-time: choose your own at first login)"
+                                                  if stack.first_supervisor["password"] else "") + "\n"
+            f"  Authenticator key: {stack.first_supervisor['totp_secret']}\n"
+            f"  Authenticator URI: {stack.first_supervisor['totp_uri']}",
+            flush=True,
+        )
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     try:

@@ -106,11 +106,26 @@ async def end_session(request: web.Request) -> web.Response:
     return web.json_response({"ended": True})
 
 
+async def updates(request: web.Request) -> web.Response:
+    """`POST /webchat/updates {"session"}`: messages from the team waiting for this page, taken once.
+
+    The page polls it while it is open; a person handed to the team reads the operator's replies
+    (already in their language) here. Nothing waits here for a conversation that is not relayed.
+    """
+    parsed = await _session_request(request)
+    if isinstance(parsed, web.Response):
+        return parsed
+    _, conversation = parsed
+    messages = await request.app["gateway"].store.mailbox_take(conversation)
+    return web.json_response({"messages": messages})
+
+
 def webchat_routes() -> list[web.AbstractRouteDef]:
     """Routes of the web chat page, its assets and its API."""
     return [
         web.get("/", index),
         web.post("/webchat/messages", post_message),
         web.post("/webchat/end", end_session),
+        web.post("/webchat/updates", updates),
         web.static("/static", STATIC_DIR),
     ]

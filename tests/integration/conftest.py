@@ -11,9 +11,15 @@ from typing import Iterator
 import pytest
 
 from bot.stack import Stack, latest_model
+from fake_translator import FakeTranslator
 from fakes import FakeTelegram, FakeTwilio
 from people import (PUBLIC_URL, TELEGRAM_SECRET, TELEGRAM_TOKEN, TWILIO_NUMBER, TWILIO_SID,
                     TWILIO_TOKEN)
+
+
+CONSOLE_ADMIN_PASSWORD = "integration admin passphrase"
+CONSOLE_ADMIN_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+CONSOLE_API_TOKEN = "integration-api-token-0123456789"
 
 
 def free_port() -> int:
@@ -64,12 +70,24 @@ def fake_twilio() -> Iterator[FakeTwilio]:
 
 
 @pytest.fixture(scope="session")
+def fake_translator() -> Iterator[FakeTranslator]:
+    """The translator service stand-in (es↔en phrase book) the console's translations come from."""
+    fake = FakeTranslator().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, neutral_site: str, fake_telegram: FakeTelegram,
-          fake_twilio: FakeTwilio) -> Iterator[Stack]:
+          fake_twilio: FakeTwilio, fake_translator: FakeTranslator) -> Iterator[Stack]:
     """One running stack for the whole integration session, with its own data dir and ports."""
     data_dir: Path = tmp_path_factory.mktemp("safeline-data")
     env = {
         "SAFELINE_QUICK_EXIT_URL": neutral_site,
+        # The operator console: the first supervisor and the integration API token.
+        "SAFELINE_ADMIN_PASSWORD": CONSOLE_ADMIN_PASSWORD,
+        "SAFELINE_ADMIN_TOTP_SECRET": CONSOLE_ADMIN_TOTP_SECRET,
+        "SAFELINE_API_TOKEN": CONSOLE_API_TOKEN,
         **os.environ,
         "SAFELINE_DATA_DIR": str(data_dir),
         "SAFELINE_PORT": str(free_port()),
@@ -90,6 +108,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, neutral_site: str, fake_tele
         "SAFELINE_RETRY_MAX_DELAY": "1",
         "SAFELINE_UNAVAILABLE_NOTICE_AFTER": "2",
         "SAFELINE_DEBUG_STORE_DUMP": "true",
+        "TRANSLATOR_URL": fake_translator.url,
     }
     env.pop("REDIS_URL", None)
     running = Stack(env, model=latest_model())

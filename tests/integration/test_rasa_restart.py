@@ -55,7 +55,7 @@ def test_messages_sent_while_rasa_is_down_are_answered_once_after_it_returns(bas
     telegram_replies = texts(telegram.sent()[before_tg:])
     assert telegram_replies.count(text_of("es", "utter_service_unavailable")) == 1
     rights = [i for i, t in enumerate(telegram_replies) if t.startswith(start_of("es", "utter_rights_support"))]
-    human = [i for i, t in enumerate(telegram_replies) if t.startswith(start_of("es", "utter_human_requested"))]
+    human = [i for i, t in enumerate(telegram_replies) if t.startswith(start_of("es", "utter_handoff_consent"))]
     assert len(rights) == 1 and len(human) == 1 and rights[0] < human[0], telegram_replies
 
     sms_replies = fake_twilio.sent(sms.number)[before_sms:]

@@ -66,10 +66,10 @@ def test_change_language_to_an_unsupported_language_offers_an_interpreter():
     assert SlotSet("interpreter_needed", True) in events
 
 
-def test_request_human_tells_the_gateway_and_the_person():
+def test_request_human_tells_the_gateway_and_asks_the_person_for_a_consent_level():
     d, events = run(ActionRequestHuman(), tracker("talk_to_human"))
     assert controls(d) == [{"handoff_requested": True}]
-    assert responses(d) == ["utter_human_requested"]
+    assert responses(d) == ["utter_handoff_consent"]
     assert SlotSet("handoff_requested", True) in events
 
 

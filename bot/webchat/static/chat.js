@@ -8,6 +8,8 @@
   var SESSION_KEY = 'safeline.webchat.session';
   var MESSAGES_URL = '/webchat/messages';
   var END_URL = '/webchat/end';
+  var UPDATES_URL = '/webchat/updates';
+  var POLL_MS = 3000;  // how often an open page asks for messages from the team
   var MAX_LEN = 2000;
   var TIMEOUT_MS = 30000;
   var ESC_WINDOW_MS = 1000;
@@ -22,7 +24,8 @@
     history: [],        // [{from: 'user'|'bot', text}] - memory only
     failed: [],         // user messages whose delivery failed
     exiting: false,
-    lastEscape: 0
+    lastEscape: 0,
+    restored: false     // the tab had a session already (reloaded): the team may have written
   };
 
   /* ---------- session ---------- */
@@ -98,9 +101,16 @@
     if (!text && !buttons.length) return;
 
     var el = document.createElement('div');
-    el.className = 'msg bot';
+    el.className = msg.from === 'operator' ? 'msg bot operator' : 'msg bot';
     el.setAttribute('dir', 'auto');
 
+    if (msg.from === 'operator' && msg.label) {
+      var label = document.createElement('div');
+      label.className = 'msg-label';
+      label.setAttribute('dir', 'auto');
+      label.textContent = String(msg.label);
+      el.appendChild(label);
+    }
     if (text) {
       var body = document.createElement('div');
       body.className = 'msg-text';
@@ -243,6 +253,34 @@
     } finally {
       if (!state.exiting) setBusy(false);
     }
+  }
+
+  /* ---------- messages from the team (relay mode) ---------- */
+
+  function schedulePoll() {
+    if (!state.exiting) setTimeout(pollUpdates, POLL_MS);
+  }
+
+  function pollUpdates() {
+    var active = state.session && (state.history.length || state.restored);
+    if (state.exiting || !active || document.visibilityState === 'hidden') {
+      schedulePoll();
+      return;
+    }
+    fetch(UPDATES_URL, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
+      body: JSON.stringify({ session: state.session }),
+      credentials: 'same-origin',
+      cache: 'no-store'
+    }).then(function (res) {
+      return res.ok ? res.json() : null;
+    }).then(function (data) {
+      if (state.exiting || !data || !Array.isArray(data.messages) || !data.messages.length) return;
+      data.messages.forEach(appendBot);
+      scrollToBottom();
+    }).catch(function () { /* offline for a moment: the messages wait on the server */ })
+      .then(schedulePoll);
   }
 
   /* ---------- user actions ---------- */
@@ -394,7 +432,9 @@
       if (ev.persisted && state.exiting) quickExit();
     });
 
+    state.restored = !!readStoredSession();
     getSession();
+    schedulePoll();
 
     els.form.addEventListener('submit', function (ev) {
       ev.preventDefault();
