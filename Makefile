@@ -11,13 +11,15 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 TVENV  := .venv-translate
 TSTAMP := $(TVENV)/.installed-$(shell sha1sum requirements/translate.txt | cut -c1-12)
+XVENV  := .venv-tools
+XSTAMP := $(XVENV)/.installed-$(shell sha1sum requirements/tools.txt | cut -c1-12)
 
-.PHONY: run test install train validate stories nlu-report clean telegram-webhook
+.PHONY: run test install train validate stories nlu-report clean telegram-webhook tools compose-check audit
 
 run: train $(TSTAMP)
 	$(PY) -m bot.stack
 
-test: train $(TSTAMP)
+test: train $(TSTAMP) $(XSTAMP)
 	$(PY) -m pytest
 
 install: $(STAMP)
@@ -74,3 +76,24 @@ clean:
 # Register SAFELINE_PUBLIC_URL/telegram/webhook with Telegram (secret token, update types, command menus).
 telegram-webhook: $(STAMP)
 	$(PY) -m bot.channels.telegram_setup
+
+# Operator tools in their own venv (requirements/tools.txt): Docker Compose v2 to validate
+# docker-compose.yml (also run by tests/unit/test_compose.py) and pip-audit for `make audit`.
+tools: $(XSTAMP)
+
+$(XSTAMP): requirements/tools.txt
+	test -x $(XVENV)/bin/python || $(PYTHON) -m venv $(XVENV)
+	$(XVENV)/bin/python -m pip install --quiet --upgrade pip==24.3.1
+	$(XVENV)/bin/python -m pip install --quiet -r requirements/tools.txt
+	rm -f $(XVENV)/.installed-*
+	touch $@
+
+# `docker-compose config` on docker-compose.yml, with deploy/env.example filled with placeholders.
+compose-check: $(XSTAMP)
+	$(XVENV)/bin/python deploy/compose_check.py
+
+# Known vulnerabilities of every pinned requirement (needs the OSV database online; not in `make test`).
+# Known, unfixable findings are listed and explained in deploy/audit-known.yml.
+audit: $(XSTAMP)
+	$(XVENV)/bin/python deploy/audit.py requirements/rasa.txt requirements/app.txt requirements/test.txt \
+	  requirements/translate.txt requirements/tools.txt
