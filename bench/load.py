@@ -1,15 +1,20 @@
-"""Load benchmark: simulated conversations through the web chat API, and the same load sent
-straight to Rasa's REST channel, so Safeline's own cost shows as a ratio.
+"""Load benchmark: simulated conversations through the web chat API and the SMS webhook (signed
+Twilio requests), and the same load sent straight to Rasa's REST channel, so Safeline's own cost
+shows as a ratio.
 
 Usage: .venv/bin/python bench/load.py [--open-seconds 60] [--closed-seconds 30] [--clients 16]
+                                      [--sms-share 0.3] [--redis] [--replicas N] [--separate-worker]
 
-It starts its own stack on free loopback ports (in-process stores, or Redis when REDIS_URL is
-set), then runs:
-- open loop: 100 conversations, each sending a message every 5 s on average (Poisson arrivals,
-  20 messages/s offered in total); prints p50/p95/p99 latency and errors;
+It starts its own stack on free loopback ports (in-process stores; with --redis a private
+redis-server with AOF as in production, or the one in REDIS_URL), then runs:
+- open loop: 100 conversations (a share of them SMS, the rest web chat), each sending a message
+  every 5 s on average (Poisson arrivals, 20 messages/s offered in total); prints p50/p95/p99 and
+  errors per channel. An SMS is timed until its reply: the bench lets the webhook wait up to 5 s
+  for it (SAFELINE_SMS_TWIML_WAIT_MS), so the reply comes back in the TwiML answer; no reply in
+  time counts as an error. A Twilio REST stand-in on loopback takes anything sent later;
 - closed loop to saturation: `--clients` conversations sending back to back; prints messages/s,
-  for Safeline and for Rasa alone;
-- the resident memory (RSS) of every process of the stack.
+  for Safeline's web chat and for Rasa alone (spread over the replicas as Safeline routes them);
+- the resident memory (RSS) of every process (and of redis-server when the bench started it).
 """
 from __future__ import annotations
 
@@ -26,12 +31,24 @@ import tempfile
 import time
 from pathlib import Path
 
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+
 import aiohttp
 import yaml
+from aiohttp import web
+from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bot.rasa_client import replica_for  # noqa: E402
 from bot.stack import Stack  # noqa: E402
+
+TWILIO_SID = "AC" + "0" * 30 + "01"
+TWILIO_TOKEN = "bench-twilio-auth-token-0123456789"
+HELPLINE_NUMBER = "+15005550006"
+PUBLIC_URL = "https://helpline.example.test"
 
 ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
@@ -41,6 +58,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def free_port_run(length: int) -> int:
+    """The first of `length` consecutive free loopback ports."""
+    for _ in range(50):
+        first = free_port()
+        try:
+            sockets = []
+            for port in range(first, first + length):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError("no run of free ports")
 
 
 def sample_messages() -> list[str]:
@@ -75,46 +111,86 @@ def rss_mb(pid: int) -> float:
 
 
 class Target:
-    """Where one message goes: Safeline's web chat API or Rasa's REST channel."""
+    """Where one message goes: Safeline's web chat API, its SMS webhook, or Rasa's REST channel.
 
-    def __init__(self, name: str, url: str, body):
-        self.name, self.url, self.body = name, url, body
+    `url` may be a function of the conversation (Rasa replicas)."""
+
+    def __init__(self, name: str, url, body, form: bool = False):
+        self.name, self.url, self.body, self.form = name, url, body, form
+
+    def url_for(self, conversation: str) -> str:
+        return self.url(conversation) if callable(self.url) else self.url
+
+
+def signed_sms(number: str, text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The form Twilio posts for an inbound SMS, and its X-Twilio-Signature header."""
+    form = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": TWILIO_SID, "From": number,
+            "To": HELPLINE_NUMBER, "Body": text, "NumMedia": "0"}
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC_URL + "/twilio/sms", form)
+    return form, {"X-Twilio-Signature": signature}
 
 
 async def send(session: aiohttp.ClientSession, target: Target, conversation: str, text: str) -> tuple[float, bool]:
-    """Send one message; (seconds, ok)."""
+    """Send one message and wait for its reply; (seconds, ok)."""
     started = time.perf_counter()
     try:
-        async with session.post(target.url, json=target.body(conversation, text)) as response:
-            await response.read()
-            ok = response.status == 200
-    except (aiohttp.ClientError, asyncio.TimeoutError):
+        if target.form:
+            form, headers = target.body(conversation, text)
+            async with session.post(target.url_for(conversation), data=form, headers=headers) as response:
+                body = await response.text()
+                # The reply must be in the TwiML answer (an empty <Response/> means none came in time).
+                ok = response.status == 200 and ET.fromstring(body).find("Message") is not None
+        else:
+            async with session.post(target.url_for(conversation), json=target.body(conversation, text)) as response:
+                await response.read()
+                ok = response.status == 200
+    except (aiohttp.ClientError, asyncio.TimeoutError, ET.ParseError):
         ok = False
     return time.perf_counter() - started, ok
 
 
-async def open_loop(target: Target, messages: list[str], seconds: float, conversations: int = 100,
-                    mean_gap_s: float = 5.0) -> dict:
-    """People typing: each conversation sends at Poisson intervals; latency of every message."""
-    latencies: list[float] = []
-    errors = 0
+def summary(latencies: list[float], errors: int, seconds: float) -> dict:
+    """Count, rate, errors and percentiles of one set of latencies."""
+    if not latencies:
+        return {"messages": 0, "errors": errors, "rate": 0.0, "p50": 0.0, "p95": 0.0, "p99": 0.0}
+    return {"messages": len(latencies), "errors": errors, "rate": len(latencies) / seconds,
+            "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99)}
+
+
+async def open_loop(targets: list[tuple[Target, int]], messages: list[str], seconds: float,
+                    mean_gap_s: float = 5.0) -> dict[str, dict]:
+    """People typing: each conversation sends at Poisson intervals whether or not it was answered
+    (a message does not wait for the previous reply); latency of every message, per target."""
+    latencies: dict[str, list[float]] = {target.name: [] for target, _ in targets}
+    errors = {target.name: 0 for target, _ in targets}
     deadline = time.monotonic() + seconds
     rng = random.Random(7)
 
-    async def person(session: aiohttp.ClientSession, conversation: str) -> None:
-        nonlocal errors
+    async def one(session: aiohttp.ClientSession, target: Target, conversation: str, text: str) -> None:
+        took, ok = await send(session, target, conversation, text)
+        latencies[target.name].append(took)
+        errors[target.name] += not ok
+
+    async def person(session: aiohttp.ClientSession, target: Target, conversation: str) -> None:
+        pending = []
         await asyncio.sleep(rng.expovariate(1 / mean_gap_s))
         while time.monotonic() < deadline:
-            took, ok = await send(session, target, conversation, rng.choice(messages))
-            latencies.append(took)
-            errors += not ok
+            pending.append(asyncio.create_task(one(session, target, conversation, rng.choice(messages))))
             await asyncio.sleep(rng.expovariate(1 / mean_gap_s))
+        await asyncio.gather(*pending)
 
     timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=200)) as session:
-        await asyncio.gather(*(person(session, secrets.token_hex(16)) for _ in range(conversations)))
-    return {"messages": len(latencies), "errors": errors, "rate": len(latencies) / seconds,
-            "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99)}
+    people = [(target, conversation_id(target)) for target, count in targets for _ in range(count)]
+    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=400)) as session:
+        await asyncio.gather(*(person(session, target, conversation) for target, conversation in people))
+    results = {name: summary(values, errors[name], seconds) for name, values in latencies.items()}
+    results["all"] = summary([v for values in latencies.values() for v in values], sum(errors.values()), seconds)
+    return results
+
+
+def conversation_id(target: Target) -> str:
+    """A new person for a target: a phone number for SMS, an opaque session id otherwise."""
+    return f"+1555{random.randint(1_000_000, 9_999_999)}" if target.form else secrets.token_hex(16)
 
 
 async def closed_loop(target: Target, messages: list[str], seconds: float, clients: int) -> dict:
@@ -131,22 +207,45 @@ async def closed_loop(target: Target, messages: list[str], seconds: float, clien
             errors += not ok
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-        await asyncio.gather(*(client(session, secrets.token_hex(16)) for _ in range(clients)))
+        await asyncio.gather(*(client(session, conversation_id(target)) for _ in range(clients)))
     return {"rate": done / seconds, "errors": errors}
 
 
-async def measure(stack: Stack, args: argparse.Namespace) -> None:
+async def twilio_stand_in() -> tuple[web.AppRunner, str]:
+    """Twilio's Messages endpoint on loopback: replies that miss the TwiML answer land here."""
+    async def messages(_: web.Request) -> web.Response:
+        return web.json_response({"sid": "SM" + secrets.token_hex(16), "status": "queued"}, status=201)
+
+    app = web.Application()
+    app.router.add_post(f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json", messages)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+
+
+def print_open(results: dict[str, dict]) -> None:
+    """One line per channel and one for all."""
+    for name, r in results.items():
+        print(f"  {name}: {r['messages']} messages ({r['rate']:.1f}/s), errors {r['errors']}, "
+              f"p50 {r['p50'] * 1000:.0f} ms, p95 {r['p95'] * 1000:.0f} ms, p99 {r['p99'] * 1000:.0f} ms")
+
+
+async def measure(stack: Stack, args: argparse.Namespace, extra_pids: dict[str, int]) -> None:
     """Run every phase against a started stack and print the figures."""
     settings = stack.settings
     messages = sample_messages()
     safeline = Target("safeline web chat", f"http://127.0.0.1:{settings.port}/webchat/messages",
                       lambda c, t: {"session": c, "text": t})
-    rasa = Target("rasa REST alone", f"http://127.0.0.1:{settings.rasa_port}/webhooks/rest/webhook",
+    sms = Target("safeline SMS webhook", f"http://127.0.0.1:{settings.port}/twilio/sms", signed_sms, form=True)
+    replicas = [f"http://127.0.0.1:{stack.rasa_port(name)}" for name in stack.rasa_names()]
+    rasa = Target("rasa REST alone", lambda c: replica_for(c, replicas) + "/webhooks/rest/webhook",
                   lambda c, t: {"sender": c, "message": t})
-    print(f"open loop: 100 conversations, ~20 messages/s offered, {args.open_seconds:.0f} s")
-    result = await open_loop(safeline, messages, args.open_seconds)
-    print(f"  {safeline.name}: {result['messages']} messages ({result['rate']:.1f}/s), errors {result['errors']}, "
-          f"p50 {result['p50'] * 1000:.0f} ms, p95 {result['p95'] * 1000:.0f} ms, p99 {result['p99'] * 1000:.0f} ms")
+    sms_count = round(100 * args.sms_share)
+    print(f"open loop: 100 conversations ({100 - sms_count} web chat, {sms_count} SMS), "
+          f"~20 messages/s offered, {args.open_seconds:.0f} s")
+    print_open(await open_loop([(safeline, 100 - sms_count), (sms, sms_count)], messages, args.open_seconds))
     print(f"closed loop: {args.clients} clients back to back, {args.closed_seconds:.0f} s each")
     rates = {}
     for target in (rasa, safeline):
@@ -156,11 +255,38 @@ async def measure(stack: Stack, args: argparse.Namespace) -> None:
     print(f"  Safeline / Rasa alone: {rates[safeline.name] / rates[rasa.name]:.2f}")
     print("resident memory:")
     total = 0.0
-    for name, process in stack.processes.items():
-        mb = rss_mb(process.pid)
+    pids = {name: process.pid for name, process in stack.processes.items()} | extra_pids
+    for name, pid in pids.items():
+        mb = rss_mb(pid)
         total += mb
         print(f"  {name}: {mb:.0f} MB")
     print(f"  total: {total:.0f} MB")
+
+
+def start_redis(directory: str) -> tuple[subprocess.Popen, str]:
+    """A private redis-server with AOF fsynced every second, as in production."""
+    port = free_port()
+    process = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port", str(port), "--bind",
+                                "127.0.0.1", "--dir", directory, "--appendonly", "yes", "--appendfsync",
+                                "everysec", "--save", ""], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process, f"redis://127.0.0.1:{port}/0"
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
+
+
+def machine() -> str:
+    """CPU model, cores, memory and load when the run started."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "unknown CPU")
+    memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return f"{cpu}, {os.cpu_count()} cores, {memory / 1024 / 1024:.0f} GB RAM, load average {load}"
 
 
 def main() -> int:
@@ -169,18 +295,45 @@ def main() -> int:
     parser.add_argument("--open-seconds", type=float, default=60)
     parser.add_argument("--closed-seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--sms-share", type=float, default=0.3, help="share of open-loop conversations on SMS")
+    parser.add_argument("--redis", action="store_true", help="production stores: a private redis-server with AOF")
+    parser.add_argument("--replicas", type=int, default=1, help="Rasa processes (conversations routed by pseudonym)")
+    parser.add_argument("--separate-worker", action="store_true", help="the worker as its own process")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        loop = asyncio.get_event_loop()
+        twilio_runner, twilio_url = loop.run_until_complete(twilio_stand_in())
         env = {**os.environ, "SAFELINE_DATA_DIR": data_dir, "SAFELINE_PORT": str(free_port()),
                "SAFELINE_INTERNAL_PORT": str(free_port()), "RASA_PORT": str(free_port()),
-               "ACTIONS_PORT": str(free_port()), "RASA_TELEMETRY_ENABLED": "false"}
+               "ACTIONS_PORT": str(free_port()), "RASA_TELEMETRY_ENABLED": "false",
+               "SAFELINE_PUBLIC_URL": PUBLIC_URL, "TWILIO_ACCOUNT_SID": TWILIO_SID,
+               "TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "TWILIO_FROM_NUMBER": HELPLINE_NUMBER,
+               "TWILIO_API_BASE_URL": twilio_url, "SAFELINE_SMS_TWIML_WAIT_MS": "5000",
+               "SAFELINE_RASA_REPLICAS": str(args.replicas),
+               "SAFELINE_EMBEDDED_WORKER": "false" if args.separate_worker else "true"}
+        for name in ("TELEGRAM_BOT_TOKEN", "RASA_URLS"):
+            env.pop(name, None)
+        extra_pids: dict[str, int] = {}
+        redis_process = None
+        if args.redis and not env.get("REDIS_URL"):
+            redis_process, env["REDIS_URL"] = start_redis(data_dir)
+            extra_pids["redis-server"] = redis_process.pid
+        if args.replicas > 1:  # consecutive free ports for the replicas
+            env["RASA_PORT"] = str(free_port_run(args.replicas))
         stack = Stack(env)
         stack.start()
         try:
-            print(f"machine: {os.cpu_count()} cores; stores: {'redis' if env.get('REDIS_URL') else 'in-process'}")
-            asyncio.run(measure(stack, args))
+            print(f"machine: {machine()}")
+            print(f"stack: stores {'redis (AOF everysec)' if env.get('REDIS_URL') else 'in-process'}, "
+                  f"{args.replicas} Rasa process(es), worker {'separate' if args.separate_worker else 'embedded'}")
+            loop.run_until_complete(measure(stack, args, extra_pids))
         finally:
             stack.stop()
+            loop.run_until_complete(twilio_runner.cleanup())
+            if redis_process is not None:
+                redis_process.terminate()
+                redis_process.wait()
     return 0
 
 
