@@ -16,6 +16,7 @@ address are deleted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import re
@@ -23,7 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable, Iterable, Optional
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Optional
 
 from bot.audit import AuditLog
 from bot.config import Settings
@@ -55,6 +56,8 @@ RELAY_ALREADY = re.compile(r"^/(talk_to_human|handoff_consent|start_screening)(\
 PAYLOAD = re.compile(r"^/[a-z_]+(\{.*\})?$", re.DOTALL)
 CLOSED_MARGIN_S = 24 * 3600  # closed records outlive their purge time only as a safety net
 MAX_NOTE_CHARS = 4000
+LOCK_TTL_S = 10  # a record lock left by a stopped process frees itself after this
+LOCK_WAIT_S = 5.0
 
 Deliver = Callable[[str, str], Awaitable[bool]]
 
@@ -177,6 +180,21 @@ class HandoffService:
                 return record
         return None
 
+    @contextlib.asynccontextmanager
+    async def _locked(self, key: str) -> AsyncIterator[None]:
+        """One writer at a time per record, across processes too (the app and a separate worker)."""
+        async with self._lock:
+            name = f"holock:{key}"
+            deadline = time.monotonic() + LOCK_WAIT_S
+            while not await self.store.claim_once(name, LOCK_TTL_S):
+                if time.monotonic() > deadline:  # its holder stopped mid-write: go on, as it expires anyway
+                    break
+                await asyncio.sleep(0.02)
+            try:
+                yield
+            finally:
+                await self.store.release_once(name)
+
     async def _save(self, record: dict[str, Any]) -> None:
         """Write a record with the expiry its status calls for."""
         record["updated_at"] = _now()
@@ -202,7 +220,7 @@ class HandoffService:
         line: dict[str, Any] = {"from": "person", "text": text, "at": _now()}
         if PAYLOAD.match(text):
             line["choice"] = True
-        async with self._lock:
+        async with self._locked(record["id"]):
             record = await self.store.handoff_get(record["id"]) or record
             record.setdefault("transcript", []).append(line)
             index = len(record["transcript"]) - 1
@@ -234,7 +252,7 @@ class HandoffService:
         assert record is not None
         if requested and not chosen:
             return []  # the person is being asked for consent first: relay starts with their answer
-        async with self._lock:
+        async with self._locked(record["id"]):
             record = await self.store.handoff_get(record["id"]) or record
             was_relaying = record.get("relay")
             record["relay"] = True
@@ -248,7 +266,7 @@ class HandoffService:
     async def _upsert(self, channel: str, conversation: str, state: LanguageState, summary: dict[str, Any],
                       consent: Optional[str]) -> dict[str, Any]:
         """Create the conversation's handoff, or bring an existing one up to date."""
-        async with self._lock:
+        async with self._locked(conversation):
             existing = await self.active_for(conversation)
             if existing is None:
                 record = await self._new_record(channel, conversation, state, summary, consent or DEFAULT_CONSENT)
@@ -372,7 +390,7 @@ class HandoffService:
         found: dict[int, Translation] = {}
         for n in evidence:
             found[n] = await self.translator.translate(str(record["indicators"][n]["evidence"]), source, target)
-        async with self._lock:
+        async with self._locked(handoff_id):
             record = await self.store.handoff_get(handoff_id)
             if record is None:
                 return
@@ -405,7 +423,7 @@ class HandoffService:
 
     async def _change(self, handoff_id: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
         """Read, change and save a record under the lock."""
-        async with self._lock:
+        async with self._locked(handoff_id):
             record = await self.store.handoff_get(handoff_id)
             if record is None:
                 raise HandoffError("this case no longer exists (closed and deleted, or erased by the person)")

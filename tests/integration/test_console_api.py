@@ -160,3 +160,9 @@ def test_without_a_translation_package_the_console_says_so_and_the_reply_goes_as
     (summary,) = [s for s in api(base_url).json() if s["conversation"] == conversation]
     assert summary["transcript"][-1]["machine_translated"] is False
     close_case(admin, summary["id"])
+
+
+def test_the_stack_created_the_first_supervisor_from_the_configured_credentials(stack):
+    assert stack.first_supervisor["username"] == "admin"
+    assert stack.first_supervisor["password"] is None  # given in SAFELINE_ADMIN_PASSWORD, so not printed
+    assert stack.first_supervisor["totp_uri"].startswith("otpauth://totp/Safeline:admin?secret=")

@@ -189,3 +189,20 @@ def test_without_a_configured_password_a_one_time_password_is_generated(harness)
         assert len(created["password"]) >= 16
         assert (await harness.accounts.get("admin"))["must_change_password"] is True
     run(scenario())
+
+
+def test_make_run_generates_the_first_supervisors_credentials_for_the_app_process_only(tmp_path):
+    from bot.stack import Stack
+
+    stack = Stack({"SAFELINE_DATA_DIR": str(tmp_path)}, model=tmp_path / "model.tar.gz")
+    stack._prepare_first_supervisor()
+    _, app_env = stack._command("safeline")
+    assert app_env["SAFELINE_ADMIN_PASSWORD_ONE_TIME"] == "true" and len(app_env["SAFELINE_ADMIN_PASSWORD"]) >= 16
+    assert pyotp.TOTP(app_env["SAFELINE_ADMIN_TOTP_SECRET"]).now()
+    assert "SAFELINE_ADMIN_PASSWORD" not in stack._command("actions")[1]
+    assert "SAFELINE_ADMIN_PASSWORD" not in stack.env
+
+    given = Stack({"SAFELINE_DATA_DIR": str(tmp_path), "SAFELINE_ADMIN_PASSWORD": "mine, long enough",
+                   "SAFELINE_ADMIN_TOTP_SECRET": "JBSWY3DPEHPK3PXP"}, model=tmp_path / "model.tar.gz")
+    given._prepare_first_supervisor()
+    assert given._command("safeline")[1] == {}

@@ -204,3 +204,32 @@ def test_shared_summary_keeps_to_the_consent_level(harness):
         assert anonymous["location_hint"] is None and anonymous["indicators"][0]["evidence"] is None
         assert anonymous["indicators"][0]["id"] == "documents_confiscated"
     run(scenario())
+
+
+def test_two_processes_writing_one_case_at_once_lose_nothing(tmp_path, redis_server):
+    """The app (operator notes) and a separate worker process (relayed messages) share the record."""
+    import secrets as _secrets
+
+    from bot.stores.redis_store import RedisStore
+
+    prefix = f"t{_secrets.token_hex(4)}"
+    app, worker = Harness(settings(tmp_path)), Harness(settings(tmp_path))
+    for harness in (app, worker):
+        harness.store = RedisStore.from_url(redis_server.url, conversation_ttl_s=3600, prefix=prefix)
+        harness.handoffs.store = harness.store
+
+    async def scenario():
+        try:
+            record = await app.handoff("c1")
+            await asyncio.gather(*[worker.handoffs.intercept("telegram", "c1", f"mensaje {n}", spanish())
+                                   for n in range(10)],
+                                 *[app.handoffs.add_note(record["id"], "olga", f"note {n}") for n in range(10)])
+            await worker.handoffs.settle()
+            final = await app.handoffs.get(record["id"])
+            assert sorted(l["text"] for l in final["transcript"] if l["text"].startswith("mensaje")) == \
+                sorted(f"mensaje {n}" for n in range(10))
+            assert len(final["notes"]) == 10
+        finally:
+            await app.store.close()
+            await worker.store.close()
+    run(scenario())
