@@ -19,13 +19,14 @@ from bot.console.routes import Console
 from bot.debug import debug_routes
 from bot.gateway import Gateway
 from bot.handoffs import HandoffService
-from bot.http_security import json_errors, security_headers
+from bot.http_security import json_errors, security_headers, security_headers_on_prepare
 from bot.language import LanguagePolicy
 from bot.locales import Catalog, load_locales
 from bot.nlg import nlg_routes
 from bot.rasa_client import RasaClient
 from bot.stores import StoreUnavailable, check_store, open_store
 from bot.translation import TranslationClient
+from bot.transport_security import transport_security
 from bot.webchat.routes import webchat_routes
 from bot.worker import Worker
 
@@ -75,9 +76,10 @@ def build_services(settings: Settings) -> Services:
 def public_app(services: Services) -> web.Application:
     """The site people and operators reach (SAFELINE_PORT)."""
     app = web.Application(
-        middlewares=[security_headers, json_errors],
+        middlewares=[security_headers, transport_security(services.settings), json_errors],
         client_max_size=services.settings.max_body_bytes,
     )
+    app.on_response_prepare.append(security_headers_on_prepare)  # streamed responses too
     app["settings"] = services.settings
     app["gateway"] = services.gateway
     app.add_routes(webchat_routes())

@@ -96,6 +96,19 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip())
 
 
+def _proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    """SAFELINE_TRUSTED_PROXIES: addresses or networks (CIDR) whose X-Forwarded-Proto is believed."""
+    import ipaddress
+
+    proxies = _list(env, "SAFELINE_TRUSTED_PROXIES")
+    for item in proxies:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"SAFELINE_TRUSTED_PROXIES: {item!r} is not an IP address or network") from exc
+    return proxies
+
+
 def _rasa_urls(env: Mapping[str, str], rasa_port: int) -> tuple[str, ...]:
     """RASA_URLS (comma-separated replicas), else the single RASA_URL, else the local Rasa."""
     urls = _list(env, "RASA_URLS") or (env.get("RASA_URL", "").strip() or f"http://127.0.0.1:{rasa_port}",)
@@ -277,6 +290,6 @@ class Settings:
             rasa_urls=_rasa_urls(env, rasa_port),
             rasa_replicas=_int(env, "SAFELINE_RASA_REPLICAS", 1, 1),
             allow_http=_bool(env, "SAFELINE_ALLOW_HTTP", False),
-            trusted_proxies=_list(env, "SAFELINE_TRUSTED_PROXIES"),
+            trusted_proxies=_proxies(env),
             embedded_worker=_bool(env, "SAFELINE_EMBEDDED_WORKER", True),
         )

@@ -25,6 +25,13 @@ SECURITY_HEADERS = {
 }
 
 
+async def security_headers_on_prepare(_: web.Request, response: web.StreamResponse) -> None:
+    """`on_response_prepare` hook: the same headers on responses a handler sends itself (the
+    console's event stream prepares its response before any middleware sees it)."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Add the security headers to every response, including errors."""
