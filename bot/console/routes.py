@@ -83,7 +83,7 @@ def waiting(record: dict[str, Any], now: datetime) -> str:
         return "?"
     minutes = int((now - created).total_seconds() // 60)
     if minutes < 1:
-        return "just now"
+        return "under a minute"
     if minutes < 120:
         return f"{minutes} min"
     return f"{minutes // 60} h {minutes % 60} min"
@@ -371,7 +371,7 @@ class Console:
                           f"Closing keeps the conversation {retention // 3600} h {retention % 3600 // 60} min, "
                           "then deletes it; anonymous counts are kept.")
         return self.render(
-            "case.html", session=session, page="case", case_id=record["id"], record=record, labels=labels,
+            "case.html", session=session, page="case", case_id=record["id"], record=record, labels=labels, now=_now(),
             indicators=indicators, language_name=locale.name if locale else record.get("language"),
             operator_language=operator_language, person_language=person_language, translation_status=status,
             translation_text=translation_text, may_act=may_act(session, record),
