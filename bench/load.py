@@ -9,9 +9,10 @@ It starts its own stack on free loopback ports (in-process stores; with --redis 
 redis-server with AOF as in production, or the one in REDIS_URL), then runs:
 - open loop: 100 conversations (a share of them SMS, the rest web chat), each sending a message
   every 5 s on average (Poisson arrivals, 20 messages/s offered in total); prints p50/p95/p99 and
-  errors per channel. An SMS is timed until its reply: the bench lets the webhook wait up to 5 s
-  for it (SAFELINE_SMS_TWIML_WAIT_MS), so the reply comes back in the TwiML answer; no reply in
-  time counts as an error. A Twilio REST stand-in on loopback takes anything sent later;
+  errors per channel. An SMS is timed until its reply: in the TwiML answer (the bench lets the
+  webhook wait up to 5 s for it, SAFELINE_SMS_TWIML_WAIT_MS), or else until the first part reaches
+  a Twilio REST stand-in on loopback (always so with --separate-worker); no reply within 10 s
+  counts as an error;
 - closed loop to saturation: `--clients` conversations sending back to back; prints messages/s,
   for Safeline's web chat and for Rasa alone (spread over the replicas as Safeline routes them);
 - the resident memory (RSS) of every process (and of redis-server when the bench started it).
@@ -79,13 +80,15 @@ def free_port_run(length: int) -> int:
     raise RuntimeError("no run of free ports")
 
 
-def sample_messages() -> list[str]:
-    """Realistic messages in all languages (the held-out NLU set)."""
-    texts = []
+def sample_messages() -> list[list[str]]:
+    """Realistic messages, one list per language (the held-out NLU set): a person keeps to one."""
+    languages = []
     for path in sorted((ROOT / "tests" / "nlu_heldout").glob("*.yml")):
+        texts = []
         for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
             texts += [ANNOTATION.sub(r"\1", l.strip()[2:]) for l in block["examples"].splitlines() if l.strip()]
-    return texts
+        languages.append(texts)
+    return languages
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -138,8 +141,11 @@ async def send(session: aiohttp.ClientSession, target: Target, conversation: str
             form, headers = target.body(conversation, text)
             async with session.post(target.url_for(conversation), data=form, headers=headers) as response:
                 body = await response.text()
-                # The reply must be in the TwiML answer (an empty <Response/> means none came in time).
-                ok = response.status == 200 and ET.fromstring(body).find("Message") is not None
+                ok = response.status == 200
+            # The reply is in the TwiML answer, or else (not ready in time, or a separate worker)
+            # it comes through Twilio's REST API: timed until its first part reaches the stand-in.
+            if ok and ET.fromstring(body).find("Message") is None:
+                ok = await REST.first_after(conversation, started, timeout_s=10.0)
         else:
             async with session.post(target.url_for(conversation), json=target.body(conversation, text)) as response:
                 await response.read()
@@ -157,7 +163,7 @@ def summary(latencies: list[float], errors: int, seconds: float) -> dict:
             "p50": percentile(latencies, 50), "p95": percentile(latencies, 95), "p99": percentile(latencies, 99)}
 
 
-async def open_loop(targets: list[tuple[Target, int]], messages: list[str], seconds: float,
+async def open_loop(targets: list[tuple[Target, int]], messages: list[list[str]], seconds: float,
                     mean_gap_s: float = 5.0) -> dict[str, dict]:
     """People typing: each conversation sends at Poisson intervals whether or not it was answered
     (a message does not wait for the previous reply); latency of every message, per target."""
@@ -173,9 +179,10 @@ async def open_loop(targets: list[tuple[Target, int]], messages: list[str], seco
 
     async def person(session: aiohttp.ClientSession, target: Target, conversation: str) -> None:
         pending = []
+        texts = rng.choice(messages)
         await asyncio.sleep(rng.expovariate(1 / mean_gap_s))
         while time.monotonic() < deadline:
-            pending.append(asyncio.create_task(one(session, target, conversation, rng.choice(messages))))
+            pending.append(asyncio.create_task(one(session, target, conversation, rng.choice(texts))))
             await asyncio.sleep(rng.expovariate(1 / mean_gap_s))
         await asyncio.gather(*pending)
 
@@ -193,7 +200,7 @@ def conversation_id(target: Target) -> str:
     return f"+1555{random.randint(1_000_000, 9_999_999)}" if target.form else secrets.token_hex(16)
 
 
-async def closed_loop(target: Target, messages: list[str], seconds: float, clients: int) -> dict:
+async def closed_loop(target: Target, messages: list[list[str]], seconds: float, clients: int) -> dict:
     """Saturation: `clients` conversations sending back to back; messages per second."""
     done = errors = 0
     deadline = time.monotonic() + seconds
@@ -201,8 +208,9 @@ async def closed_loop(target: Target, messages: list[str], seconds: float, clien
 
     async def client(session: aiohttp.ClientSession, conversation: str) -> None:
         nonlocal done, errors
+        texts = rng.choice(messages)
         while time.monotonic() < deadline:
-            _, ok = await send(session, target, conversation, rng.choice(messages))
+            _, ok = await send(session, target, conversation, rng.choice(texts))
             done += ok
             errors += not ok
 
@@ -211,9 +219,43 @@ async def closed_loop(target: Target, messages: list[str], seconds: float, clien
     return {"rate": done / seconds, "errors": errors}
 
 
+class RestReplies:
+    """What the Twilio stand-in received, per number: the arrival times of replies not yet matched."""
+
+    def __init__(self) -> None:
+        self.arrivals: dict[str, list[float]] = {}
+        self.changed = asyncio.Condition()
+
+    async def received(self, number: str) -> None:
+        async with self.changed:
+            self.arrivals.setdefault(number, []).append(time.perf_counter())
+            self.changed.notify_all()
+
+    async def first_after(self, number: str, since: float, timeout_s: float) -> bool:
+        """Wait for a reply to `number` that arrived after `since`; it and earlier ones are used up."""
+        def take() -> bool:
+            times = self.arrivals.get(number, [])
+            later = [t for t in times if t >= since]
+            if not later:
+                return False
+            self.arrivals[number] = [t for t in times if t > later[0]]
+            return True
+
+        async with self.changed:
+            try:
+                await asyncio.wait_for(self.changed.wait_for(take), timeout_s)
+                return True
+            except asyncio.TimeoutError:
+                return False
+
+
+REST = RestReplies()
+
+
 async def twilio_stand_in() -> tuple[web.AppRunner, str]:
     """Twilio's Messages endpoint on loopback: replies that miss the TwiML answer land here."""
-    async def messages(_: web.Request) -> web.Response:
+    async def messages(request: web.Request) -> web.Response:
+        await REST.received((await request.post()).get("To", ""))
         return web.json_response({"sid": "SM" + secrets.token_hex(16), "status": "queued"}, status=201)
 
     app = web.Application()
@@ -243,9 +285,12 @@ async def measure(stack: Stack, args: argparse.Namespace, extra_pids: dict[str, 
     rasa = Target("rasa REST alone", lambda c: replica_for(c, replicas) + "/webhooks/rest/webhook",
                   lambda c, t: {"sender": c, "message": t})
     sms_count = round(100 * args.sms_share)
-    print(f"open loop: 100 conversations ({100 - sms_count} web chat, {sms_count} SMS), "
-          f"~20 messages/s offered, {args.open_seconds:.0f} s")
-    print_open(await open_loop([(safeline, 100 - sms_count), (sms, sms_count)], messages, args.open_seconds))
+    print(f"open loop: 100 conversations ({100 - sms_count} web chat, {sms_count} SMS), a message every "
+          f"{args.mean_gap:g} s each on average, ~{100 / args.mean_gap:.0f} messages/s offered, {args.open_seconds:.0f} s")
+    print_open(await open_loop([(safeline, 100 - sms_count), (sms, sms_count)], messages, args.open_seconds,
+                               mean_gap_s=args.mean_gap))
+    if args.no_closed:
+        return
     print(f"closed loop: {args.clients} clients back to back, {args.closed_seconds:.0f} s each")
     rates = {}
     for target in (rasa, safeline):
@@ -296,6 +341,8 @@ def main() -> int:
     parser.add_argument("--closed-seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--sms-share", type=float, default=0.3, help="share of open-loop conversations on SMS")
+    parser.add_argument("--mean-gap", type=float, default=5.0, help="mean seconds between a conversation's messages")
+    parser.add_argument("--no-closed", action="store_true", help="open loop only (no saturation or RSS)")
     parser.add_argument("--redis", action="store_true", help="production stores: a private redis-server with AOF")
     parser.add_argument("--replicas", type=int, default=1, help="Rasa processes (conversations routed by pseudonym)")
     parser.add_argument("--separate-worker", action="store_true", help="the worker as its own process")
@@ -316,7 +363,7 @@ def main() -> int:
             env.pop(name, None)
         extra_pids: dict[str, int] = {}
         redis_process = None
-        if args.redis and not env.get("REDIS_URL"):
+        if (args.redis or args.separate_worker) and not env.get("REDIS_URL"):  # a separate worker shares Redis
             redis_process, env["REDIS_URL"] = start_redis(data_dir)
             extra_pids["redis-server"] = redis_process.pid
         if args.replicas > 1:  # consecutive free ports for the replicas

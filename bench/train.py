@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(Path(sys.executable).parent / "rasa")
-DATA = ["nlu_data", "dialogues/rules.yml", "dialogues/stories.yml"]
+DATA = ["nlu_data", "dialogues/rules.yml", "dialogues/screening_rules.yml", "dialogues/stories.yml"]  # as the Makefile
 
 
 def main() -> int:

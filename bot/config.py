@@ -109,6 +109,14 @@ def _proxies(env: Mapping[str, str]) -> tuple[str, ...]:
     return proxies
 
 
+def _embedded_worker(env: Mapping[str, str]) -> bool:
+    """SAFELINE_EMBEDDED_WORKER; a separate worker must share the queues, so it needs REDIS_URL."""
+    embedded = _bool(env, "SAFELINE_EMBEDDED_WORKER", True)
+    if not embedded and not env.get("REDIS_URL", "").strip():
+        raise ConfigError("SAFELINE_EMBEDDED_WORKER=false needs REDIS_URL: the app and the worker share its queues")
+    return embedded
+
+
 def _rasa_urls(env: Mapping[str, str], rasa_port: int) -> tuple[str, ...]:
     """RASA_URLS (comma-separated replicas), else the single RASA_URL, else the local Rasa."""
     urls = _list(env, "RASA_URLS") or (env.get("RASA_URL", "").strip() or f"http://127.0.0.1:{rasa_port}",)
@@ -291,5 +299,5 @@ class Settings:
             rasa_replicas=_int(env, "SAFELINE_RASA_REPLICAS", 1, 1),
             allow_http=_bool(env, "SAFELINE_ALLOW_HTTP", False),
             trusted_proxies=_proxies(env),
-            embedded_worker=_bool(env, "SAFELINE_EMBEDDED_WORKER", True),
+            embedded_worker=_embedded_worker(env),
         )

@@ -88,3 +88,10 @@ def test_the_client_sends_every_request_of_a_conversation_to_its_replica():
             assert sum(senders.count(conversation) for senders in seen.values()) == 3
 
     asyncio.run(scenario())
+
+
+def test_a_separate_worker_needs_the_shared_redis(tmp_path):
+    base = {"SAFELINE_DATA_DIR": str(tmp_path), "SAFELINE_EMBEDDED_WORKER": "false"}
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        Settings.from_env(base)
+    assert Settings.from_env({**base, "REDIS_URL": "redis://127.0.0.1:6379/0"}).embedded_worker is False
