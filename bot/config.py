@@ -192,6 +192,7 @@ class Settings:
     allow_http: bool = False  # production: serve /console and /api over plain HTTP anyway
     trusted_proxies: tuple[str, ...] = ()  # proxies whose X-Forwarded-Proto is believed (IPs/CIDRs)
     embedded_worker: bool = True  # false: the worker runs as its own process (python -m bot.worker_service)
+    worker_processes: int = 1  # how many worker processes bot.stack starts when not embedded
 
     @property
     def telegram_enabled(self) -> bool:
@@ -300,4 +301,5 @@ class Settings:
             allow_http=_bool(env, "SAFELINE_ALLOW_HTTP", False),
             trusted_proxies=_proxies(env),
             embedded_worker=_embedded_worker(env),
+            worker_processes=_int(env, "SAFELINE_WORKER_PROCESSES", 1, 1),
         )

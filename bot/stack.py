@@ -2,7 +2,8 @@
 
 Used by `make run` and by the integration tests (as a library, on free ports). With
 SAFELINE_RASA_REPLICAS=N it starts N Rasa processes (ports RASA_PORT … RASA_PORT+N-1; in Redis mode
-they share the tracker and lock stores) and hands their URLs to Safeline as RASA_URLS.
+they share the tracker and lock stores) and hands their URLs to Safeline as RASA_URLS; with
+SAFELINE_EMBEDDED_WORKER=false, SAFELINE_WORKER_PROCESSES worker processes sharing Redis's queues.
 """
 from __future__ import annotations
 
@@ -90,7 +91,7 @@ class Stack:
 
     env: dict[str, str]
     model: Optional[Path] = None
-    worker_port: int = 0  # internal site of the separate worker process, if any
+    worker_ports: dict[str, int] = field(default_factory=dict)  # internal sites of separate workers
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     # The first supervisor's credentials when this start created the account (printed once by main).
     first_supervisor: Optional[dict[str, Optional[str]]] = None
@@ -123,8 +124,8 @@ class Stack:
     def _command(self, name: str) -> tuple[list[str], dict[str, str]]:
         """The command line and extra environment of one process of the stack."""
         settings = self.settings
-        if name == "worker":  # SAFELINE_EMBEDDED_WORKER=false: its own process, with its own internal site
-            return [sys.executable, "-m", "bot.worker_service"], {"SAFELINE_INTERNAL_PORT": str(self.worker_port)}
+        if name in self.worker_ports:  # SAFELINE_EMBEDDED_WORKER=false: own processes, own internal sites
+            return [sys.executable, "-m", "bot.worker_service"], {"SAFELINE_INTERNAL_PORT": str(self.worker_ports[name])}
         if name == "safeline":
             return [sys.executable, "-m", "bot"], dict(self._admin_env)
         if name == "actions":
@@ -140,8 +141,8 @@ class Stack:
         settings = self.settings
         if name.startswith("rasa"):
             return f"http://127.0.0.1:{self.rasa_port(name)}/status"
-        if name == "worker":
-            return f"http://127.0.0.1:{self.worker_port}/worker/status"
+        if name in self.worker_ports:
+            return f"http://127.0.0.1:{self.worker_ports[name]}/worker/status"
         return {
             "safeline": f"http://127.0.0.1:{settings.port}/static/chat.css",
             "actions": f"http://127.0.0.1:{settings.actions_port}/health",
@@ -157,8 +158,9 @@ class Stack:
         if settings.rasa_replicas > 1:
             self.env.setdefault("RASA_URLS", ",".join(f"http://127.0.0.1:{self.rasa_port(n)}" for n in names[2:]))
         if not settings.embedded_worker:
-            self.worker_port = _free_port()
-            names.append("worker")
+            for i in range(1, settings.worker_processes + 1):
+                self.worker_ports["worker" if i == 1 else f"worker-{i}"] = _free_port()
+            names += list(self.worker_ports)
         self._prepare_first_supervisor()
         for name in names:
             self._spawn(name, *self._command(name))

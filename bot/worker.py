@@ -3,20 +3,22 @@
 Webhooks only authenticate, de-duplicate and queue (`inbound`), then answer at once. The worker
 claims entries, runs them one conversation lane at a time (so replies keep their order), and
 acknowledges an inbound entry in the same step as it queues the replies (`outbox`), so a turn is
-never fed to Rasa twice nor lost. Both stages retry with capped, jittered backoff while Rasa or a
-channel API is down; a person whose message waits for Rasa longer than a few seconds gets a short
-"saved, I'll answer soon" notice with the emergency number. Nothing is logged of the message text,
-and errors are logged by type only (exception messages of HTTP libraries can carry addresses).
+never fed to Rasa twice nor lost. Several workers may share the queues (Redis consumer group): an
+entry starts only when no earlier entry of its conversation is unfinished, wherever it is held.
+Both stages retry with capped, jittered backoff while Rasa or a channel API is down; a person whose
+message waits for Rasa longer than a few seconds gets a short "saved, I'll answer soon" notice
+with the emergency number. Nothing is logged of the message text, and errors are logged by type
+only (exception messages of HTTP libraries can carry addresses).
 """
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import random
 import time
 import uuid
-from collections import deque
 from typing import Any, AsyncIterator, Awaitable, Callable, Optional
 
 from aiohttp import web
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 INBOUND = "inbound"
 OUTBOX = "outbox"
 STALE_AFTER_S = 60.0  # a claim not renewed for this long belongs to a stopped worker
+HEARTBEAT_S = 20.0  # claims held (running or waiting in a lane) are renewed this often
+EARLIER_WAIT_S = 0.2  # how often an entry waiting for an earlier one of its conversation looks again
 CLAIM_BATCH = 100
 SEND, DROP, HOLD = "send", "drop", "hold"
 
@@ -62,21 +66,32 @@ def delivery_decision(entry: dict[str, Any], prefs: dict[str, Any], now: float, 
     return SEND if now - float(entry.get("prompted_at", 0.0)) <= silence_s else DROP
 
 
-class _Lanes:
-    """One sequential lane per conversation: its entries run one after another, lanes in parallel."""
+def _order(entry_id: str) -> tuple[int, ...]:
+    """Queue order of an entry id (Redis stream ids "ms-seq", or the in-process store's numbers)."""
+    return tuple(int(part) for part in entry_id.split("-"))
 
-    def __init__(self, handler: Handler):
+
+class _Lanes:
+    """One sequential lane per conversation: its entries run one after another, lanes in parallel.
+
+    With several workers on one queue, an entry starts only when `ready` says no earlier entry of
+    its conversation is unfinished anywhere (another worker may hold it); pending entries are kept
+    in queue order, so an older one this worker reclaims later still goes first.
+    """
+
+    def __init__(self, handler: Handler, ready: Optional[Callable[[str, dict[str, Any]], Awaitable[bool]]] = None):
         self.handler = handler
+        self.ready = ready
         self.in_flight: set[str] = set()
-        self._pending: dict[str, deque[tuple[str, dict[str, Any]]]] = {}
+        self._pending: dict[str, list[tuple[tuple[int, ...], str, dict[str, Any]]]] = {}
         self._tasks: dict[str, asyncio.Task] = {}
 
     def submit(self, lane: str, entry_id: str, entry: dict[str, Any]) -> None:
-        """Queue an entry on its lane (ignoring one already there) and start the lane if idle."""
+        """Queue an entry on its lane in queue order (ignoring one already there); start the lane if idle."""
         if entry_id in self.in_flight:
             return
         self.in_flight.add(entry_id)
-        self._pending.setdefault(lane, deque()).append((entry_id, entry))
+        bisect.insort(self._pending.setdefault(lane, []), (_order(entry_id), entry_id, entry), key=lambda p: p[0])
         if lane not in self._tasks:
             self._tasks[lane] = asyncio.create_task(self._drain(lane))
 
@@ -85,14 +100,29 @@ class _Lanes:
         pending = self._pending[lane]
         try:
             while pending:
-                entry_id, entry = pending[0]
+                _, entry_id, entry = pending[0]
+                if not await self._ready(entry_id, entry):
+                    await asyncio.sleep(EARLIER_WAIT_S)  # another worker is on this conversation
+                    continue
+                pending.pop(0)
                 await self.handler(entry_id, entry)
-                pending.popleft()
                 self.in_flight.discard(entry_id)
         finally:
             self._tasks.pop(lane, None)
             if not pending:
                 self._pending.pop(lane, None)
+
+    async def _ready(self, entry_id: str, entry: dict[str, Any]) -> bool:
+        """Whether the entry may start; while the store is unreachable, not yet."""
+        if self.ready is None:
+            return True
+        try:
+            return await self.ready(entry_id, entry)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - checked again shortly; the entry stays claimed
+            log.warning("could not check the order of an entry (%s); waiting", type(exc).__name__)
+            return False
 
     async def stop(self) -> None:
         """Cancel every lane (their entries stay queued in the store, to be claimed again)."""
@@ -113,9 +143,12 @@ class Worker:
         self.channels = channels
         self.vault = vault
         self.consumer = f"worker-{uuid.uuid4().hex[:12]}"
-        self._inbound = _Lanes(lambda i, e: self._guarded(INBOUND, i, e, self._process_inbound))
-        self._outbox = _Lanes(lambda i, e: self._guarded(OUTBOX, i, e, self._process_outbound))
+        self._inbound = _Lanes(lambda i, e: self._guarded(INBOUND, i, e, self._process_inbound),
+                               lambda i, e: self._first_of_conversation(INBOUND, i, e))
+        self._outbox = _Lanes(lambda i, e: self._guarded(OUTBOX, i, e, self._process_outbound),
+                              lambda i, e: self._first_of_conversation(OUTBOX, i, e))
         self._loops: list[asyncio.Task] = []
+        self.handled = {INBOUND: 0, OUTBOX: 0}  # entries this process finished (status, tests)
         gateway.erase_hooks.append(self.before_erase)
 
     # Running.
@@ -123,7 +156,8 @@ class Worker:
     async def start(self) -> None:
         """Start claiming both queues."""
         self._loops = [asyncio.create_task(self._claim_loop(INBOUND, self._inbound)),
-                       asyncio.create_task(self._claim_loop(OUTBOX, self._outbox))]
+                       asyncio.create_task(self._claim_loop(OUTBOX, self._outbox)),
+                       asyncio.create_task(self._heartbeat())]
         log.info("worker started (%s)", ", ".join(sorted(self.channels)) or "no channels")
 
     async def stop(self) -> None:
@@ -156,6 +190,23 @@ class Worker:
             for entry_id, entry in claimed:
                 lanes.submit(str(entry.get("conversation") or entry_id), entry_id, entry)
 
+    async def _first_of_conversation(self, queue: str, entry_id: str, entry: dict[str, Any]) -> bool:
+        """No earlier entry of the same conversation is unfinished (in this worker or another)."""
+        conversation = entry.get("conversation")
+        return not conversation or await self.store.queue_earlier(queue, entry_id, str(conversation)) is None
+
+    async def _heartbeat(self) -> None:
+        """Renew every claim this worker holds, so no live worker's entries are taken as stale."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            for queue, lanes in ((INBOUND, self._inbound), (OUTBOX, self._outbox)):
+                try:
+                    await self.store.queue_touch(queue, self.consumer, sorted(lanes.in_flight))
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - the next beat tries again
+                    log.warning("renewing claims failed (%s)", type(exc).__name__)
+
     async def _guarded(self, queue: str, entry_id: str, entry: dict[str, Any], handler: Handler) -> None:
         """Run a handler; an unexpected error is retried twice, then the entry is dropped, not looped.
 
@@ -169,6 +220,7 @@ class Worker:
                     await self.store.queue_ack(queue, entry_id)
                 else:
                     await handler(entry_id, entry)
+                self.handled[queue] += 1
                 return
             except asyncio.CancelledError:
                 raise
@@ -188,9 +240,10 @@ class Worker:
         await self.store.queue_touch(queue, self.consumer, [entry_id])
         await asyncio.sleep(delay)
 
-    async def status(self) -> dict[str, int]:
-        """Queue depths, for health checks and tests (no content)."""
-        return {"inbound": await self.store.queue_depth(INBOUND), "outbox": await self.store.queue_depth(OUTBOX)}
+    async def status(self) -> dict[str, Any]:
+        """Queue depths and what this process handled, for health checks and tests (no content)."""
+        return {"inbound": await self.store.queue_depth(INBOUND), "outbox": await self.store.queue_depth(OUTBOX),
+                "handled_here": dict(self.handled)}
 
     # Inbound: one entry is one message a person sent.
 

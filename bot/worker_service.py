@@ -2,8 +2,9 @@
 
 For deployments that run the app with SAFELINE_EMBEDDED_WORKER=false (docker-compose.yml): the
 webhooks only queue, and this process answers. It also serves the internal site (NLG, and
-`/worker/status` for health checks) on its own SAFELINE_INTERNAL_PORT. Run one worker per
-deployment: the worker keeps each conversation's turns in order within its process.
+`/worker/status` for health checks) on its own SAFELINE_INTERNAL_PORT. Several may run (on one
+machine or more): they share Redis's queues, and each conversation's messages still run one at a
+time and in order (bot/worker.py).
 """
 from __future__ import annotations
 

@@ -35,6 +35,13 @@ class Store(Protocol):
     async def queue_push(self, queue: str, entry: Entry) -> str:
         """Append an entry and return its id (XADD)."""
 
+    async def queue_earlier(self, queue: str, entry_id: str, conversation: str) -> Optional[str]:
+        """The id of an unfinished entry of the same conversation queued before `entry_id`, if any.
+
+        Workers start a conversation's entry only when there is none, so however many workers share
+        the queue, a conversation's entries run one at a time and in order.
+        """
+
     async def queue_push_once(self, queue: str, entry: Entry, once_key: str, ttl_s: int) -> Optional[str]:
         """Claim `once_key` (as `claim_once`) and append the entry in one atomic step; None for a repeat.
 

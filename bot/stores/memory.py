@@ -159,6 +159,15 @@ class MemoryStore:
         """Append an entry; ids sort in push order."""
         return self._push(queue, entry)
 
+    async def queue_earlier(self, queue: str, entry_id: str, conversation: str) -> Optional[str]:
+        """The first unacknowledged entry of the conversation before `entry_id` (ids sort as pushed)."""
+        for other_id, entry in self._queue(queue).items():
+            if other_id >= entry_id:
+                return None
+            if entry.get("conversation") == conversation:
+                return other_id
+        return None
+
     async def queue_push_once(self, queue: str, entry: Entry, once_key: str, ttl_s: int) -> Optional[str]:
         """Claim the key and append, with no await in between; None if the key was claimed."""
         if self._once.get(once_key):

@@ -24,6 +24,11 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _conversation(entry: Entry) -> str:
+    """The conversation a queue entry belongs to (stream field `c`)."""
+    return str(entry.get("conversation") or "")
+
+
 class RedisStore:
     """`Store` on Redis 5+ (streams, consumer groups, SET NX EX, hashes, sorted sets)."""
 
@@ -143,7 +148,7 @@ class RedisStore:
         stream = self.key("q", queue)
         await self._ensure_group(stream)
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.xadd(stream, {"json": _dumps(entry)})
+            pipe.xadd(stream, {"json": _dumps(entry), "c": _conversation(entry)})
             pipe.expire(stream, self._queue_ttl())
             entry_id, _ = await pipe.execute()
         return entry_id
@@ -151,7 +156,7 @@ class RedisStore:
     # SET NX EX and XADD in one step: both happen or neither (a script runs atomically).
     _PUSH_ONCE = """
     if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return false end
-    local id = redis.call('XADD', KEYS[2], '*', 'json', ARGV[2])
+    local id = redis.call('XADD', KEYS[2], '*', 'json', ARGV[2], 'c', ARGV[4])
     redis.call('EXPIRE', KEYS[2], ARGV[3])
     return id
     """
@@ -161,7 +166,26 @@ class RedisStore:
         stream = self.key("q", queue)
         await self._ensure_group(stream)
         return await self.client.eval(self._PUSH_ONCE, 2, self.key("once", once_key), stream,
-                                      max(1, int(ttl_s)), _dumps(entry), self._queue_ttl())
+                                      max(1, int(ttl_s)), _dumps(entry), self._queue_ttl(), _conversation(entry))
+
+    async def queue_earlier(self, queue: str, entry_id: str, conversation: str) -> Optional[str]:
+        """XRANGE up to the entry: acknowledged entries are deleted, so what is left is unfinished.
+
+        Entries carry their conversation in field `c` so the scan decodes no JSON.
+        """
+        stream = self.key("q", queue)
+        start = "-"
+        while True:
+            batch = await self.client.xrange(stream, min=start, max="(" + entry_id, count=500)
+            for other_id, fields in batch:
+                owner = fields.get("c")
+                if owner is None and fields.get("json"):  # queued before the field existed
+                    owner = json.loads(fields["json"]).get("conversation")
+                if owner == conversation:
+                    return other_id
+            if len(batch) < 500:
+                return None
+            start = "(" + batch[-1][0]
 
     @staticmethod
     def _entries(raw: Sequence[Any]) -> list[tuple[str, Entry]]:
@@ -224,7 +248,7 @@ class RedisStore:
             pipe.xack(stream, GROUP, entry_id)
             pipe.xdel(stream, entry_id)
             for target, entry in then_push:
-                pipe.xadd(self.key("q", target), {"json": _dumps(entry)})
+                pipe.xadd(self.key("q", target), {"json": _dumps(entry), "c": _conversation(entry)})
                 pipe.expire(self.key("q", target), self._queue_ttl())
             await pipe.execute()
 

@@ -1,12 +1,13 @@
 """Two Rasa replicas on one Redis (tracker and lock stores shared): each conversation is routed to
 one replica by its pseudonym, and bursts of 50 messages per conversation through the durable queue
 (Telegram and SMS webhooks) reach Rasa once each, in order, none lost. The topology is the one of
-docker-compose.yml: the app only queues, a separate worker process answers."""
+docker-compose.yml scaled out: the app only queues, and two worker processes share the queues."""
 from __future__ import annotations
 
 import concurrent.futures
 from typing import Iterator
 
+import httpx
 import pytest
 import redis
 
@@ -30,7 +31,8 @@ def replicas(tmp_path_factory, redis_server, fake_telegram, fake_twilio) -> Iter
     first = free_port_run(2)
     proxies = [RecordingProxy(f"http://127.0.0.1:{port}").start() for port in (first, first + 1)]
     env = production_env(tmp_path_factory.mktemp("two-replicas"), url, fake_telegram, fake_twilio,
-                         RASA_PORT=str(first), SAFELINE_RASA_REPLICAS="2", SAFELINE_EMBEDDED_WORKER="false")
+                         RASA_PORT=str(first), SAFELINE_RASA_REPLICAS="2", SAFELINE_EMBEDDED_WORKER="false",
+                         SAFELINE_WORKER_PROCESSES="2")
     env["RASA_URLS"] = ",".join(proxy.url for proxy in proxies)
     stack = Stack(env, model=latest_model())
     stack.start()
@@ -87,6 +89,8 @@ def test_bursts_across_two_replicas_arrive_once_in_order_none_lost(replicas, fak
         replies = person.sent() if isinstance(person, TelegramUser) else fake_twilio.sent(person.number)
         assert len(replies) >= BURST  # and every turn was answered
 
-    # Each replica carried exactly its own conversations: none reached both.
+    # Both worker processes took part, and each replica carried exactly its own conversations.
+    for port in stack.worker_ports.values():
+        assert httpx.get(f"http://127.0.0.1:{port}/worker/status", timeout=5).json()["handled_here"]["inbound"] > 0
     for proxy in proxies:
         assert proxy.conversations == {c for c in conversations.values() if replica_for(c, routes) == proxy.url}
