@@ -9,12 +9,11 @@ from typing import Any, Optional
 
 from rasa_sdk import Tracker
 
-from actions.screening.summary import transcript
+from actions.screening.dialogue import conversation_assessment, operator_language
+from actions.screening.summary import summary_text, transcript
 
 CONSENT_LEVELS = ("share", "confidential", "anonymous")
 DEFAULT_CONSENT = "confidential"
-NEED_OF_INTENT = {"ask_shelter": "shelter", "ask_legal_help": "legal", "ask_medical_help": "medical",
-                  "ask_about_children": "child_protection"}
 
 
 def consent_level(tracker: Tracker) -> str:
@@ -23,35 +22,37 @@ def consent_level(tracker: Tracker) -> str:
     return chosen if chosen in CONSENT_LEVELS else DEFAULT_CONSENT
 
 
-def _intents(tracker: Tracker) -> list[str]:
-    """The intents of the person's messages, in order."""
-    return [str((e.get("parse_data") or {}).get("intent", {}).get("name")) for e in tracker.events
-            if e.get("event") == "user"]
-
-
 def conversation_summary(tracker: Tracker) -> dict[str, Any]:
-    """What the conversation itself tells an operator: language, needs, urgency, the transcript."""
-    intents = _intents(tracker)
-    needs: list[str] = []
-    for intent in intents:
-        need = NEED_OF_INTENT.get(intent)
-        if need and need not in needs:
-            needs.append(need)
+    """What the conversation itself tells an operator: language, the screening rules over the person's
+    own words (forms, indicators with evidence, urgency, age), needs and the transcript.
+
+    After the question form the gateway already holds the screening's summary (more complete: it has
+    the answers), so then only language, needs and transcript are sent, and nothing is overwritten.
+    """
     interpreter = bool(tracker.get_slot("interpreter_needed"))
-    if interpreter:
-        needs.append("interpreter")
     country = tracker.get_slot("country")
-    return {
+    summary: dict[str, Any] = {
         "channel": tracker.get_slot("channel"),
         "language": tracker.get_slot("language") or "en",
         "interpreter_needed": interpreter,
-        "urgency": "emergency" if "in_danger_now" in intents else "medium",
-        "reporter": None,
-        "minor": None,
-        "forms": [],
-        "indicators": [],
-        "needs": needs,
         "location_hint": country if country and country != "skipped" else None,
         # Button payloads are not the person's words; the bot's answer after each shows the choice.
         "transcript": [line for line in transcript(tracker.events) if not line["text"].startswith("/")],
     }
+    assessment, reporter = conversation_assessment(tracker)
+    needs = list(assessment.needs)
+    if interpreter and "interpreter" not in needs:
+        needs.append("interpreter")
+    summary["needs"] = needs
+    if tracker.get_slot("screening_summary_sent"):
+        return summary
+    summary.update({
+        "urgency": assessment.urgency, "reporter": reporter, "minor": assessment.minor,
+        "forms": list(assessment.forms), "indicators": [dict(i) for i in assessment.indicators],
+        "summary_text": summary_text(assessment, reporter, operator_language()),
+        "screening": {"dimensions": dict(assessment.dimensions),
+                      "trafficking_indicated": assessment.trafficking_indicated,
+                      "urgency_reason": assessment.reason, "danger_now": assessment.danger_now,
+                      "questions_asked": [], "from_conversation": True},
+    })
+    return summary

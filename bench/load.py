@@ -368,6 +368,7 @@ def main() -> int:
         env = {**os.environ, "SAFELINE_DATA_DIR": data_dir, "SAFELINE_PORT": str(free_port()),
                "SAFELINE_INTERNAL_PORT": str(free_port()), "RASA_PORT": str(free_port()),
                "ACTIONS_PORT": str(free_port()), "RASA_TELEMETRY_ENABLED": "false",
+               "TRANSLATOR_PORT": str(free_port()),  # started as `make run` does; idle without a handoff
                "SAFELINE_PUBLIC_URL": PUBLIC_URL, "TWILIO_ACCOUNT_SID": TWILIO_SID,
                "TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "TWILIO_FROM_NUMBER": HELPLINE_NUMBER,
                "TWILIO_API_BASE_URL": twilio_url, "SAFELINE_SMS_TWIML_WAIT_MS": "5000",

@@ -167,6 +167,8 @@ class Settings:
     translator_url: str = "http://127.0.0.1:5057"
     translator_port: int = 5057
     translator_timeout_s: float = 5.0
+    # bot.stack starts the translator from .venv-translate unless TRANSLATOR_URL names one elsewhere.
+    start_translator: bool = True
     # Channels and their worker (bot/channels/, bot/worker.py); defaults suit a public helpline.
     twilio_api_base_url: str = "https://api.twilio.com"
     sms_max_parts: int = 2
@@ -279,6 +281,7 @@ class Settings:
             translator_url=(env.get("TRANSLATOR_URL", "").strip() or f"http://127.0.0.1:{translator_port}").rstrip("/"),
             translator_port=translator_port,
             translator_timeout_s=float(_int(env, "TRANSLATOR_TIMEOUT", 5, 1)),
+            start_translator=_bool(env, "SAFELINE_START_TRANSLATOR", not env.get("TRANSLATOR_URL", "").strip()),
             twilio_api_base_url=(env.get("TWILIO_API_BASE_URL", "").strip() or "https://api.twilio.com").rstrip("/"),
             sms_max_parts=_int(env, "SAFELINE_SMS_MAX_PARTS", 2, 1),
             sms_twiml_wait_ms=_int(env, "SAFELINE_SMS_TWIML_WAIT_MS", 700, 0),

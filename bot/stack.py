@@ -26,6 +26,9 @@ import yaml
 from bot.config import PROJECT_ROOT, ConfigError, Settings
 
 VENV_BIN = Path(sys.executable).parent
+TRANSLATE_PYTHON = PROJECT_ROOT / ".venv-translate" / "bin" / "python"
+# Processes whose failure does not stop the helpline: without the translator the relay goes untranslated.
+OPTIONAL = frozenset({"translator"})
 MODELS_DIR = PROJECT_ROOT / "models"
 
 
@@ -96,6 +99,8 @@ class Stack:
     # The first supervisor's credentials when this start created the account (printed once by main).
     first_supervisor: Optional[dict[str, Optional[str]]] = None
     _admin_env: dict[str, str] = field(default_factory=dict, repr=False)
+    # What went wrong with optional processes, for the start-up banner.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def settings(self) -> Settings:
@@ -128,6 +133,10 @@ class Stack:
             return [sys.executable, "-m", "bot.worker_service"], {"SAFELINE_INTERNAL_PORT": str(self.worker_ports[name])}
         if name == "safeline":
             return [sys.executable, "-m", "bot"], dict(self._admin_env)
+        if name == "translator":
+            return ([str(TRANSLATE_PYTHON), "-m", "translator"],
+                    {"TRANSLATOR_PORT": str(settings.translator_port), "TRANSLATOR_HOST": "127.0.0.1",
+                     "ARGOS_PACKAGES_DIR": str(settings.argos_packages_dir)})
         if name == "actions":
             return ([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(settings.actions_port)],
                     {"SANIC_HOST": "127.0.0.1"})
@@ -144,6 +153,7 @@ class Stack:
         if name in self.worker_ports:
             return f"http://127.0.0.1:{self.worker_ports[name]}/worker/status"
         return {
+            "translator": f"{settings.translator_url}/health",
             "safeline": f"http://127.0.0.1:{settings.port}/static/chat.css",
             "actions": f"http://127.0.0.1:{settings.actions_port}/health",
         }[name]
@@ -157,6 +167,7 @@ class Stack:
         names = ["safeline", "actions", *self.rasa_names()]
         if settings.rasa_replicas > 1:
             self.env.setdefault("RASA_URLS", ",".join(f"http://127.0.0.1:{self.rasa_port(n)}" for n in names[2:]))
+        names += self._translator_names(settings)
         if not settings.embedded_worker:
             for i in range(1, settings.worker_processes + 1):
                 self.worker_ports["worker" if i == 1 else f"worker-{i}"] = _free_port()
@@ -166,6 +177,16 @@ class Stack:
             self._spawn(name, *self._command(name))
         self._wait_ready(names, timeout_s)
         self._note_first_supervisor()
+
+    def _translator_names(self, settings: Settings) -> list[str]:
+        """["translator"] when this stack should start it; otherwise why not goes to the warnings."""
+        if not settings.start_translator:
+            return []
+        if not TRANSLATE_PYTHON.exists():
+            self.warnings.append(f"translation off: {TRANSLATE_PYTHON} is missing (`make .venv-translate`)")
+            return []
+        settings.argos_packages_dir.mkdir(parents=True, exist_ok=True)
+        return ["translator"]
 
     def _prepare_first_supervisor(self) -> None:
         """Credentials for the console's first supervisor, generated when unset (only the app gets them)."""
@@ -205,11 +226,17 @@ class Stack:
         pending = {name: self._ready_url(name) for name in names}
         while pending:
             for name, url in list(pending.items()):
-                if self.processes[name].poll() is not None:
+                if name in OPTIONAL and self.processes[name].poll() is not None:
+                    self.warnings.append(f"{name} exited during start-up; see {settings.data_dir / 'logs' / (name + '.log')}")
+                    pending.pop(name)
+                elif self.processes[name].poll() is not None:
                     self.stop()
                     raise StackError(f"{name} exited during start-up; see {settings.data_dir / 'logs' / (name + '.log')}")
                 if _http_ok(url):
                     pending.pop(name)
+            if pending and set(pending) <= OPTIONAL and time.monotonic() > deadline:
+                self.warnings += [f"{name} not ready after {timeout_s:.0f}s; see its log" for name in pending]
+                return
             if time.monotonic() > deadline:
                 self.stop()
                 raise StackError(f"not ready after {timeout_s:.0f}s: {', '.join(pending)}")
@@ -247,6 +274,22 @@ def _channel_line(enabled: bool, url: str, needs: str) -> str:
     return url if enabled else f"off (set {needs})"
 
 
+def _translation_line(stack: Stack) -> str:
+    """Where the translator is and how many language pairs it has, or why it is off."""
+    settings = stack.settings
+    if "translator" not in stack.processes:
+        return settings.translator_url if not settings.start_translator else "off (see below)"
+    try:
+        with urllib.request.urlopen(settings.translator_url + "/languages", timeout=5) as response:  # noqa: S310
+            pairs = len(json.loads(response.read()).get("pairs") or [])
+    except (urllib.error.URLError, OSError, ValueError):
+        return f"{settings.translator_url} (not answering; see its log)"
+    if not pairs:
+        return (f"{settings.translator_url}, no language packages yet: install them into "
+                f"{settings.argos_packages_dir} (docs/translation.md)")
+    return f"{settings.translator_url}, {pairs} language pairs"
+
+
 def main() -> int:
     """Run the stack in the foreground until Ctrl-C."""
     env = dict(os.environ)
@@ -271,12 +314,15 @@ def main() -> int:
         f"  Web chat:          http://localhost:{settings.port}/\n"
         f"  Operator console:  http://localhost:{settings.port}/console\n"
         f"  Rasa HTTP API:     {', '.join(stack.settings.rasa_urls)} (localhost only)\n"
+        f"  Translation:       {_translation_line(stack)}\n"
         f"  Telegram webhook:  {telegram}\n"
         f"  SMS webhook:       {sms}\n"
         f"  Logs:              {settings.data_dir / 'logs'}\n"
         "Press Ctrl-C to stop everything.",
         flush=True,
     )
+    for warning in stack.warnings:
+        print(f"  Note: {warning}", flush=True)
     if stack.first_supervisor:  # shown once: the account exists from now on
         password = stack.first_supervisor["password"] or "the one in SAFELINE_ADMIN_PASSWORD"
         print(
@@ -289,11 +335,16 @@ def main() -> int:
             flush=True,
         )
     stopping = []
+    warned: set[str] = set()
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     try:
         while not stopping:
             for name, process in stack.processes.items():
-                if process.poll() is not None:
+                if name in OPTIONAL and process.poll() is not None and name not in warned:
+                    warned.add(name)
+                    print(f"safeline: {name} stopped; replies go untranslated until it runs again (see its log).",
+                          file=sys.stderr)
+                elif name not in OPTIONAL and process.poll() is not None:
                     print(f"safeline: {name} stopped unexpectedly; see its log. Stopping the rest.", file=sys.stderr)
                     stopping.append(True)
             time.sleep(1)

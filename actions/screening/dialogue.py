@@ -104,6 +104,24 @@ def requested_needs(tracker: Tracker) -> tuple[str, ...]:
     return tuple(needs)
 
 
+def conversation_assessment(tracker: Tracker) -> tuple[Assessment, Optional[str]]:
+    """The rules applied to everything the person typed (a handoff without the question form).
+
+    Returns the assessment and the reporter when the conversation says who is writing (else None):
+    without the form nobody asked, so "self" would be a guess.
+    """
+    state = ScreeningState(reporter=reporter_of(tracker))
+    events = [e for e in tracker.events if e.get("event") == "user"]
+    words = [w for w in (own_words(e) for e in events) if w]
+    if words:
+        read_words(state, "\n".join(words))
+    if any((e.get("parse_data") or {}).get("intent", {}).get("name") == "in_danger_now" for e in events):
+        state.danger_now = True
+    intents = {(e.get("parse_data") or {}).get("intent", {}).get("name") for e in events}
+    known = state.reporter if intents & {"i_am_professional", "report_suspicion"} else None
+    return current_assessment(tracker, state), known
+
+
 def current_assessment(tracker: Tracker, state: ScreeningState) -> Assessment:
     """The rules applied to the state, with the conversation's needs and interpreter flag."""
     return assess(state.situation(bool(tracker.get_slot("interpreter_needed")), requested_needs(tracker)))

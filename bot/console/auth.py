@@ -170,6 +170,43 @@ class Accounts:
         await self.store.account_put(username, account)
 
 
+    async def set_disabled(self, username: str, disabled: bool, *, by: str) -> dict[str, Any]:
+        """Disable (sessions end at their next request) or re-enable an account.
+
+        Nobody disables themselves, and the last enabled supervisor stays: else nobody could manage accounts.
+        """
+        account = await self.store.account_get(username)
+        if account is None:
+            raise AuthError("No such account.")
+        if disabled and username == by:
+            raise AuthError("You cannot disable your own account.")
+        if disabled and account.get("role") == "supervisor":
+            others = [a for a in await self.store.account_list()
+                      if a.get("role") == "supervisor" and not a.get("disabled") and a.get("username") != username]
+            if not others:
+                raise AuthError("This is the last enabled supervisor: create or enable another one first.")
+        account.update(disabled=disabled, disabled_at=_now() if disabled else None, disabled_by=by if disabled else None)
+        await self.store.account_put(username, account)
+        return account
+
+    async def reset(self, username: str, *, by: str) -> tuple[str, str]:
+        """A new one-time password and authenticator key (a lost phone, a forgotten password).
+
+        Returns (password, totp secret), shown once; every session of the account ends.
+        """
+        account = await self.store.account_get(username)
+        if account is None:
+            raise AuthError("No such account.")
+        if username == by:
+            raise AuthError("Change your own password on the password page; another supervisor resets yours.")
+        password, secret = new_password(), pyotp.random_base32()
+        account.update(password_hash=self.hasher.hash(password), must_change_password=True,
+                       totp_sealed=self._fernet.encrypt(secret.encode()).decode(),
+                       sessions_after=time.time(), reset_at=_now(), reset_by=by)
+        await self.store.account_put(username, account)
+        return password, secret
+
+
 class LoginLimiter:
     """Counts failed logins per account and per client address in fixed windows."""
 
@@ -204,7 +241,7 @@ class Sessions:
         value = secrets.token_urlsafe(32)
         await self.store.session_put(_digest(value), {
             "username": account["username"], "csrf": secrets.token_urlsafe(32), "created_at": _now(),
-            "at": time.time(),
+            "at": time.time(), "started": time.time(),
         }, self.settings.console_session_ttl_s)
         return value
 
@@ -218,7 +255,8 @@ class Sessions:
         if data is None:
             return None
         account = await self.accounts.get(str(data.get("username")))
-        if account is None or account.get("disabled") or account.get("role") not in ROLES:
+        ended = float(data.get("started", 0)) < float(account.get("sessions_after", 0)) if account else True
+        if account is None or ended or account.get("disabled") or account.get("role") not in ROLES:
             await self.store.session_delete(key)
             return None
         if time.time() - float(data.get("at", 0)) > 60:  # renew at most once a minute

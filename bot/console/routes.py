@@ -141,6 +141,7 @@ class Console:
             web.get("/console/audit", self.audit_page),
             web.get("/console/accounts", self.accounts_page),
             web.post("/console/accounts", self.create_account),
+            web.post("/console/accounts/{username}/{action}", self.account_action),
             web.static("/console/static", STATIC),
         ]
 
@@ -474,5 +475,26 @@ class Console:
             return await self.accounts_page(request, error=str(exc), status=400)
         await self.audit.record(session.username, session.role, "account_create", target=username, target_role=role)
         created = {"username": username, "password": password, "totp_secret": secret,
+                   "totp_uri": self.accounts.provisioning_uri(username, secret)}
+        return await self.accounts_page(request, created=created)
+
+    async def account_action(self, request: web.Request) -> web.Response:
+        """Disable, enable or reset (new one-time password and authenticator key) another account."""
+        session = await self._session(request, supervisor=True)
+        await self._form(request, session)
+        username, action = request.match_info["username"], request.match_info["action"]
+        if action not in ("disable", "enable", "reset"):
+            raise web.HTTPNotFound()
+        try:
+            if action == "reset":
+                password, secret = await self.accounts.reset(username, by=session.username)
+            else:
+                await self.accounts.set_disabled(username, action == "disable", by=session.username)
+        except AuthError as exc:
+            return await self.accounts_page(request, error=str(exc), status=400)
+        await self.audit.record(session.username, session.role, f"account_{action}", target=username)
+        if action != "reset":
+            raise web.HTTPSeeOther("/console/accounts")
+        created = {"username": username, "password": password, "totp_secret": secret, "reset": True,
                    "totp_uri": self.accounts.provisioning_uri(username, secret)}
         return await self.accounts_page(request, created=created)

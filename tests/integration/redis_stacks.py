@@ -69,6 +69,7 @@ def production_env(data_dir: Path, redis_url: str, fake_telegram: FakeTelegram, 
         "SAFELINE_SMS_TWIML_WAIT_MS": "0",  # every reply through the (recorded) REST API
         "SAFELINE_RETRY_MAX_DELAY": "1",
         "SAFELINE_UNAVAILABLE_NOTICE_AFTER": "2",
+        "SAFELINE_START_TRANSLATOR": "false",  # the relay's translations are tested elsewhere
         **extra,
     }
     env.pop("RASA_URLS", None)

@@ -32,7 +32,8 @@ def redis_stack(tmp_path_factory, redis_server) -> Iterator[Stack]:
     env = {**os.environ, "REDIS_URL": redis_server.url,
            "SAFELINE_DATA_DIR": str(tmp_path_factory.mktemp("redis-mode")),
            "SAFELINE_PORT": str(free_port()), "SAFELINE_INTERNAL_PORT": str(free_port()),
-           "RASA_PORT": str(free_port()), "ACTIONS_PORT": str(free_port()), "RASA_TELEMETRY_ENABLED": "false"}
+           "RASA_PORT": str(free_port()), "ACTIONS_PORT": str(free_port()), "RASA_TELEMETRY_ENABLED": "false",
+           "SAFELINE_START_TRANSLATOR": "false"}
     for name in ("TELEGRAM_BOT_TOKEN", "TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID"):
         env.pop(name, None)
     stack = Stack(env, model=latest_model())

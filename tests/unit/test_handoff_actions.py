@@ -49,8 +49,46 @@ def test_the_summary_without_screening_has_language_needs_urgency_and_the_transc
     summary = controls(d)[0]["handoff"]["summary"]
     assert summary["language"] == "es" and summary["channel"] == "webchat"
     assert summary["urgency"] == "emergency"  # said they are in danger
-    assert summary["needs"] == ["shelter"]
+    assert summary["needs"][0] == "shelter" and "safety_plan" in summary["needs"]  # danger now: a safety plan
     assert summary["reporter"] is None and summary["minor"] is None and summary["forms"] == []
     assert summary["location_hint"] == "ES"
     assert {"from": "person", "text": "estoy en peligro"} in summary["transcript"]
     assert all(not line["text"].startswith("/") for line in summary["transcript"])
+
+
+def test_a_handoff_without_the_question_form_is_screened_from_the_persons_own_words():
+    events = [user("hola", "greet"), user("mi jefe me quitó el pasaporte y no me deja salir", "describe_situation"),
+              user("quiero hablar con una persona", "talk_to_human"),
+              user('/handoff_consent{"consent":"share"}', "handoff_consent")]
+    t = tracker("handoff_consent", [{"entity": "consent", "value": "share"}],
+                slots={"language": "es", "channel": "webchat"}, events=events)
+    d, _ = run(ActionHandoff(), t)
+    summary = controls(d)[0]["handoff"]["summary"]
+    found = {i["id"]: i for i in summary["indicators"]}
+    assert "documents_confiscated" in found
+    assert found["documents_confiscated"]["strength"] == "strong"
+    assert "pasaporte" in found["documents_confiscated"]["evidence"]
+    assert summary["urgency"] in ("high", "emergency")  # a strong indicator: a person must see it soon
+    assert summary["forms"] and summary["summary_text"]
+    assert summary["screening"]["from_conversation"] is True and summary["screening"]["questions_asked"] == []
+
+
+def test_after_the_question_form_the_conversation_does_not_overwrite_the_screenings_findings():
+    events = [user("my boss took my passport", "describe_situation"), user("/talk_to_human", "talk_to_human")]
+    t = tracker("handoff_consent", [{"entity": "consent", "value": "anonymous"}],
+                slots={"language": "en", "channel": "sms", "screening_summary_sent": True}, events=events)
+    d, _ = run(ActionHandoff(), t)
+    summary = controls(d)[0]["handoff"]["summary"]
+    assert not {"indicators", "forms", "urgency", "summary_text", "screening"} & set(summary)
+    assert summary["language"] == "en" and summary["transcript"]
+
+
+def test_a_third_party_report_names_the_reporter_and_a_plain_request_does_not_guess():
+    reported = [user("I want to report something about my neighbour", "report_suspicion"),
+                user("the girl next door never goes out and looks 14", "describe_situation")]
+    d, _ = run(ActionHandoff(), tracker("handoff_consent", slots={"language": "en"}, events=reported))
+    assert controls(d)[0]["handoff"]["summary"]["reporter"] == "third_party"
+    d, _ = run(ActionHandoff(), tracker("handoff_consent", slots={"language": "en"},
+                                        events=[user("can I talk to someone", "talk_to_human")]))
+    summary = controls(d)[0]["handoff"]["summary"]
+    assert summary["reporter"] is None and summary["indicators"] == [] and summary["urgency"] == "low"
