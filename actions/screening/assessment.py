@@ -42,7 +42,7 @@ class Rules:
     urgency_rules: tuple[UrgencyRule, ...]
     dimension_present_when: tuple[Mapping[str, int], ...]
     trafficking_needs: Mapping[str, tuple[str, ...]]
-    minor_when_indicators: frozenset[str]
+    child_only_indicators: frozenset[str]
     default_form: str
     needs: Mapping[str, Mapping[str, Any]]
     max_questions: Mapping[str, int]
@@ -119,7 +119,7 @@ def parse_rules(data: Mapping) -> Rules:
     needs = {name: dict(when or {}) for name, when in (data.get("needs") or {}).items()}
     for name, when in needs.items():
         _check_conditions(f"need {name}", when)
-    return Rules(tuple(urgency_rules), combos, needs_by_age, frozenset(data.get("minor_when_indicators") or ()),
+    return Rules(tuple(urgency_rules), combos, needs_by_age, frozenset(data.get("child_only_indicators") or ()),
                  data["default_form"], needs, dict(data.get("max_questions") or {}))
 
 
@@ -165,13 +165,13 @@ def assess(situation: Situation, rules: Optional[Rules] = None, catalogue: Optio
     """Apply rules.yml to what screening knows."""
     rules = rules or load_rules()
     catalogue = catalogue or load_catalogue()
+    minor = situation.minor
     evidence: dict[str, str] = {}
     for item in situation.indicators:
+        if item.id in rules.child_only_indicators and minor is not True:
+            continue
         if item.id in catalogue and (item.id not in evidence or not evidence[item.id]):
             evidence[item.id] = item.evidence
-    minor = situation.minor
-    if minor is None and rules.minor_when_indicators & set(evidence):
-        minor = True  # presumption of minority
     indicators = [{"id": i, "strength": catalogue[i].strength(minor), "evidence": evidence[i]}
                   for i in sorted(evidence, key=lambda i: (STRENGTHS.index(catalogue[i].strength(minor)), i))]
     dimensions = {d: dimension_present([x["strength"] for x in indicators if catalogue[x["id"]].dimension == d],

@@ -66,9 +66,14 @@ def test_a_child_without_indicators_is_never_low():
     assert assess(situation(minor=True)).urgency == "medium"
 
 
-def test_an_indicator_of_age_presumes_a_child_unless_an_adult_age_is_known():
-    assert assess(situation("age_inappropriate")).minor is True
-    assert assess(situation("age_inappropriate", minor=False)).minor is False
+def test_work_inappropriate_for_the_age_counts_only_for_a_possible_child():
+    # The model's finding alone (e.g. from "13 hour days") neither counts nor makes the person a child.
+    alone = assess(situation("age_inappropriate", "excessive_hours"))
+    assert [i["id"] for i in alone.indicators] == ["excessive_hours"] and alone.minor is None
+    assert alone.urgency == "medium"
+    assert not assess(situation("age_inappropriate", minor=False)).indicators
+    child = assess(situation("age_inappropriate", minor=True))
+    assert [i["id"] for i in child.indicators] == ["age_inappropriate"] and child.urgency == "high"
 
 
 def test_adult_trafficking_needs_means_exploitation_and_coercion_children_do_not_need_means():
