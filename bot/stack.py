@@ -77,7 +77,7 @@ def write_redis_endpoints(settings: Settings) -> Path:
         common["use_ssl"] = True
     endpoints = {
         "action_endpoint": {"url": f"http://127.0.0.1:{settings.actions_port}/webhook"},
-        "nlg": {"url": f"http://127.0.0.1:{settings.internal_port}/nlg"},
+        "nlg": {"type": "bot.rasa_nlg_client.SafelineNLG", "url": f"http://127.0.0.1:{settings.internal_port}/nlg"},
     }
     endpoints["tracker_store"] = {"type": "redis", "db": db, "record_exp": settings.conversation_ttl_s, **common}
     endpoints["lock_store"] = {"type": "redis", "db": db, **common}
