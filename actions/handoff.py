@@ -5,7 +5,7 @@ person's channel preferences) and merges it into a screening's summary when ther
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 
@@ -17,9 +17,14 @@ DEFAULT_CONSENT = "confidential"
 
 
 def consent_level(tracker: Tracker) -> str:
-    """The level on the tapped button; a typed yes keeps it within the helpline team."""
-    chosen: Optional[str] = next(tracker.get_latest_entity_values("consent"), None)
-    return chosen if chosen in CONSENT_LEVELS else DEFAULT_CONSENT
+    """The level on the tapped button or in the typed words; a typed yes keeps it within the team.
+
+    Words naming several levels ("share it but not my name") get the most protective one.
+    """
+    named = [v for v in tracker.get_latest_entity_values("consent") if v in CONSENT_LEVELS]
+    if not named:
+        return DEFAULT_CONSENT
+    return max(named, key=CONSENT_LEVELS.index)  # CONSENT_LEVELS goes from least to most protective
 
 
 def conversation_summary(tracker: Tracker) -> dict[str, Any]:

@@ -22,9 +22,11 @@ def test_rasa_data_validate_finds_no_errors():
 
 
 def test_every_story_test_passes(tmp_path):
+    # --e2e: a step with the person's words (`user:`) goes through the model's NLU, whose intent and
+    # entities must be the step's (e.g. a typed consent level); steps with only an intent are taken as given.
     out = tmp_path / "core"
-    result = subprocess.run([RASA, "test", "core", "--stories", "tests/stories", "--model", str(latest_model()),
-                             "--out", str(out), "--fail-on-prediction-errors"],
+    result = subprocess.run([RASA, "test", "core", "--e2e", "--stories", "tests/stories", "--model",
+                             str(latest_model()), "--out", str(out), "--fail-on-prediction-errors"],
                             cwd=PROJECT_ROOT, env=ENV, capture_output=True, text=True)
     failed = (out / "failed_test_stories.yml")
     detail = failed.read_text() if failed.exists() else ""

@@ -92,3 +92,12 @@ def test_a_third_party_report_names_the_reporter_and_a_plain_request_does_not_gu
                                         events=[user("can I talk to someone", "talk_to_human")]))
     summary = controls(d)[0]["handoff"]["summary"]
     assert summary["reporter"] is None and summary["indicators"] == [] and summary["urgency"] == "low"
+
+
+def test_words_naming_several_levels_get_the_most_protective_one():
+    both = [{"entity": "consent", "value": "share"}, {"entity": "consent", "value": "anonymous"}]
+    d, _ = run(ActionHandoff(), tracker("handoff_consent", both))
+    assert controls(d)[0]["handoff"]["consent"] == "anonymous"
+    mixed = [{"entity": "consent", "value": "share"}, {"entity": "consent", "value": "confidential"}]
+    d, _ = run(ActionHandoff(), tracker("handoff_consent", mixed))
+    assert controls(d)[0]["handoff"]["consent"] == "confidential"

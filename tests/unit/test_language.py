@@ -1,6 +1,7 @@
 """Language choice: detected from meaningful messages, sticky, changed only on purpose."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,8 @@ import yaml
 
 from bot.config import PROJECT_ROOT, SUPPORTED_LANGUAGES
 from bot.language import LanguagePolicy, is_meaningful
+
+ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)")  # "[French](language)" -> "French", as typed
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +86,7 @@ def _heldout(lang: str) -> list[str]:
     lines = []
     for block in data["nlu"]:
         for line in block["examples"].splitlines():
-            line = line.strip()[2:].strip()
+            line = ANNOTATION.sub(r"\1", line.strip()[2:].strip())
             if line:
                 lines.append(line)
     return lines
