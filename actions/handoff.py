@@ -45,10 +45,7 @@ def conversation_summary(tracker: Tracker) -> dict[str, Any]:
         "transcript": [line for line in transcript(tracker.events) if not line["text"].startswith("/")],
     }
     assessment, reporter = conversation_assessment(tracker)
-    needs = list(assessment.needs)
-    if interpreter and "interpreter" not in needs:
-        needs.append("interpreter")
-    summary["needs"] = needs
+    summary["needs"] = list(assessment.needs)  # the rules add "interpreter" when the slot says so
     if tracker.get_slot("screening_summary_sent"):
         return summary
     summary.update({

@@ -117,8 +117,7 @@ def conversation_assessment(tracker: Tracker) -> tuple[Assessment, Optional[str]
         read_words(state, "\n".join(words))
     if any((e.get("parse_data") or {}).get("intent", {}).get("name") == "in_danger_now" for e in events):
         state.danger_now = True
-    intents = {(e.get("parse_data") or {}).get("intent", {}).get("name") for e in events}
-    known = state.reporter if intents & {"i_am_professional", "report_suspicion"} else None
+    known = None if state.reporter == "self" else state.reporter
     return current_assessment(tracker, state), known
 
 

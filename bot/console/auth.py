@@ -169,15 +169,19 @@ class Accounts:
                        password_changed_at=_now())
         await self.store.account_put(username, account)
 
+    async def _existing(self, username: str) -> dict[str, Any]:
+        """An account that must exist for the change asked."""
+        account = await self.store.account_get(username)
+        if account is None:
+            raise AuthError("No such account.")
+        return account
 
     async def set_disabled(self, username: str, disabled: bool, *, by: str) -> dict[str, Any]:
         """Disable (sessions end at their next request) or re-enable an account.
 
         Nobody disables themselves, and the last enabled supervisor stays: else nobody could manage accounts.
         """
-        account = await self.store.account_get(username)
-        if account is None:
-            raise AuthError("No such account.")
+        account = await self._existing(username)
         if disabled and username == by:
             raise AuthError("You cannot disable your own account.")
         if disabled and account.get("role") == "supervisor":
@@ -194,9 +198,7 @@ class Accounts:
 
         Returns (password, totp secret), shown once; every session of the account ends.
         """
-        account = await self.store.account_get(username)
-        if account is None:
-            raise AuthError("No such account.")
+        account = await self._existing(username)
         if username == by:
             raise AuthError("Change your own password on the password page; another supervisor resets yours.")
         password, secret = new_password(), pyotp.random_base32()
