@@ -89,6 +89,33 @@ def load_indicator_data(directory: Path = DATA_DIR, known: Optional[set[str]] = 
     return examples
 
 
+def load_danger_data(directory: Path = DATA_DIR, known: Optional[set[str]] = None) -> list[Example]:
+    """The `danger_now` sentences of every data/<lang>.yml, labelled with the indicator they show.
+
+    The NLU `in_danger_now` examples are short cries for help; people who first write to a
+    helpline, or report a neighbour, tell the danger inside a story, which these sentences teach
+    both models: danger now, and the indicator the danger is (a beating now is also violence).
+    """
+    examples = []
+    for path in sorted(directory.glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        language = str(data.get("language") or path.stem)
+        groups = data.get("danger_now") or {}
+        if not isinstance(groups, dict):
+            raise ValueError(f"{path.name}: danger_now must map an indicator id (or none) to sentences")
+        for label, sentences in groups.items():
+            if known is not None and label not in known | {NONE}:
+                raise ValueError(f"{path.name}: danger_now: unknown indicator id {label!r} (see CONTRACTS §4)")
+            examples += [Example(str(s).strip(), language, str(label), danger=True)
+                         for s in sentences or [] if str(s).strip()]
+    return examples
+
+
+def teaches_indicators(example: Example) -> bool:
+    """Whether the indicator model learns from an example: all but unlabelled danger cries."""
+    return not example.danger or example.label != NONE
+
+
 def load_nlu_examples(directory: Path = NLU_DIR) -> dict[str, dict[str, list[str]]]:
     """NLU examples by language and intent."""
     result: dict[str, dict[str, list[str]]] = {}
@@ -213,14 +240,14 @@ def calibrate(indicator_examples: list[Example], danger_examples: list[Example])
         held = {order[i] for i in range(fold, len(order), FOLDS)}
         train = [e for k, e in enumerate(everything) if k not in held]
         test = [e for k, e in enumerate(everything) if k in held]
-        indicator_model = fit(build_pipeline(), [e.text for e in train if not e.danger],
-                              [e.label for e in train if not e.danger])
+        indicator_model = fit(build_pipeline(), [e.text for e in train if teaches_indicators(e)],
+                              [e.label for e in train if teaches_indicators(e)])
         danger_model = fit(build_pipeline(), [e.text for e in train], [int(e.danger) for e in train])
-        stories = narratives([e for e in test if not e.danger], rng)
+        stories = narratives([e for e in test if teaches_indicators(e)], rng)
         truths += [s[1] for s in stories]
         classes = list(indicator_model.classes_)  # every fold has every label: folds are large
         matrices += window_probabilities(indicator_model, [s[0] for s in stories])
-        # Danger sentences often show indicators too, so they are scored only by the danger model.
+        # Unlabelled danger cries often show indicators too, so they are scored only by the danger model.
         stories = narratives(test, rng)
         danger_truths += [{"1"} if s[2] else set() for s in stories]
         danger_scores += best_scores(window_probabilities(danger_model, [s[0] for s in stories]),
@@ -268,12 +295,14 @@ def train(out: Path = MODEL_PATH, force: bool = False, log=print) -> Optional[di
     if not examples:
         raise SystemExit(f"no screening training data in {DATA_DIR}")
     none_extra, danger = nlu_extras(load_nlu_examples())
+    danger += load_danger_data(known=set(catalogue.ids))
     indicator_examples = examples + none_extra
     thresholds = calibrate(indicator_examples, danger)
     everything = indicator_examples + danger
+    taught = [e for e in everything if teaches_indicators(e)]
     bundle = {
         "format": MODEL_FORMAT,
-        "indicators": fit(build_pipeline(), [e.text for e in indicator_examples], [e.label for e in indicator_examples]),
+        "indicators": fit(build_pipeline(), [e.text for e in taught], [e.label for e in taught]),
         "danger": fit(build_pipeline(), [e.text for e in everything], [int(e.danger) for e in everything]),
         "threshold": thresholds["threshold"],
         "none_ratio": thresholds["none_ratio"],
