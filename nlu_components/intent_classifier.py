@@ -66,6 +66,29 @@ def prioritise(ranking: List[Dict[Text, Any]], floors: Dict[Text, float]) -> Lis
     return ranking
 
 
+def answer_named_by_entity(ranking: List[Dict[Text, Any]], text: Text, entities: List[Dict[Text, Any]],
+                           answers: Dict[Text, Dict[Text, Any]], floors: Dict[Text, float]) -> List[Dict[Text, Any]]:
+    """Put an answer intent first when a short statement names one of its entity's values.
+
+    "que sea anónimo por favor" names a consent level (the lookup found it) in wording the
+    classifier never saw; a short statement that names a level is the answer. A question ("is
+    this anonymous?") is not, and a safety-critical intent that already leads keeps its place.
+    The dialogue decides what the answer means: without the question just before it, the
+    question is asked (dialogues/rules.yml).
+    """
+    if not ranking or ranking[0]["name"] in floors or "?" in text or "؟" in text:
+        return ranking
+    kinds = {e.get("entity") for e in entities}
+    for kind, answer in answers.items():
+        if kind in kinds and ranking[0]["name"] != answer["intent"] and \
+                ranking[0]["name"] not in answer.get("unless", ()) and \
+                len(text.split()) <= int(answer.get("max_words", 8)) and \
+                len(text) <= int(answer.get("max_chars", 60)):  # Thai has no spaces between words
+            promoted = {"name": answer["intent"], "confidence": ranking[0]["confidence"]}
+            return [promoted] + [e for e in ranking if e["name"] != answer["intent"]]
+    return ranking
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
     """Intent classification from raw text, independent of Rasa's featurizers."""
@@ -74,7 +97,7 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
     def get_default_config() -> Dict[Text, Any]:
         """Defaults chosen by measurement on the held-out set."""
         return {"char_ngram_range": [1, 5], "max_features": 200000, "C": 1.0, "calibration_folds": 3,
-                "random_seed": 7, "ranking_length": 10, "priority_intents": {}}
+                "random_seed": 7, "ranking_length": 10, "priority_intents": {}, "entity_answers": {}}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Optional[Pipeline] = None) -> None:
@@ -132,6 +155,9 @@ class TfidfSvmIntentClassifier(GraphComponent, IntentClassifier):
             order = np.argsort(row)[::-1][: self.config["ranking_length"]]
             ranking = [{"name": str(classes[i]), "confidence": float(row[i])} for i in order]
             ranking = prioritise(ranking, self.config["priority_intents"])
+            ranking = answer_named_by_entity(ranking, message.get(TEXT) or "",
+                                             message.get("entities") or [], self.config["entity_answers"],
+                                             self.config["priority_intents"])
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages

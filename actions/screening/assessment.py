@@ -19,7 +19,7 @@ RULES_PATH = Path(__file__).resolve().parent / "rules.yml"
 URGENCIES: tuple[str, ...] = ("emergency", "high", "medium", "low")  # CONTRACTS §5, most urgent first
 REPORTERS: tuple[str, ...] = ("self", "third_party", "professional")
 CONDITIONS = frozenset({"danger_now", "min_strong", "minor", "min_indicators", "trafficking_indicated",
-                        "min_urgency", "interpreter_needed"})
+                        "min_urgency", "interpreter_needed", "unnamed_signs"})
 
 
 class RulesError(ValueError):
@@ -66,6 +66,7 @@ class Situation:
     forms_named: Sequence[str] = ()
     interpreter_needed: bool = False
     needs_requested: Sequence[str] = ()
+    unnamed_signs: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def _holds(when: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
             return False
         if name == "min_urgency" and URGENCIES.index(facts["urgency"]) > URGENCIES.index(wanted):
             return False
-        if name in ("danger_now", "minor", "trafficking_indicated", "interpreter_needed") \
+        if name in ("danger_now", "minor", "trafficking_indicated", "interpreter_needed", "unnamed_signs") \
                 and bool(facts[name]) != bool(wanted):
             return False
     return True
@@ -182,6 +183,7 @@ def assess(situation: Situation, rules: Optional[Rules] = None, catalogue: Optio
         "strong": sum(1 for x in indicators if x["strength"] == "strong"),
         "trafficking_indicated": all(dimensions[d] for d in needed),
         "interpreter_needed": situation.interpreter_needed,
+        "unnamed_signs": situation.unnamed_signs and not indicators,
     }
     rule = next(r for r in rules.urgency_rules if _holds(r.when, facts))
     facts["urgency"] = rule.urgency

@@ -78,6 +78,7 @@ def read_words(state: ScreeningState, words: str) -> set[str]:
             state.add_found(finding.id, finding.evidence)
             found.add(finding.id)
         state.danger_now = state.danger_now or extraction.danger is not None
+        state.unnamed_signs = state.unnamed_signs or extraction.unnamed_signs
     if cues.minor(words):
         state.minor = True  # presumption of minority: "may be" is enough
     elif state.minor is None:

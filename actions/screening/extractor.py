@@ -3,7 +3,8 @@
 Text is cut into clauses (sentence marks, commas and joining words in the supported languages;
 spaces in Thai, which writes clauses without punctuation), and every clause and every run of two
 or three neighbouring clauses is scored by the trained screening model (`train.py`): a TF-IDF
-character + word n-gram linear classifier over the indicator ids and `none`. Negations and
+character + word n-gram linear classifier over the indicator ids and `none`, averaged with a
+classifier over multilingual sentence vectors (`vectors.py`) when that model can load here. Negations and
 hypotheticals ("I have my passport", "what if they take my passport?") are `none` examples in the
 training data, so they are learnt rather than listed. Neighbouring runs matter because people
 split one fact over two clauses ("he beats him | when he brings back less than three").
@@ -25,10 +26,12 @@ from typing import Any, Optional
 import joblib
 import numpy as np
 
+from actions.screening.vectors import SentenceVectors, shared_vectors
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 MODEL_PATH = PROJECT_ROOT / "models" / "screening.joblib"
 NONE = "none"
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 # Runs of up to this many neighbouring clauses are scored as one piece of evidence.
 MAX_WINDOW = 3
 
@@ -95,6 +98,9 @@ class Extraction:
 
     findings: list[Finding]
     danger: Optional[Finding]
+    # No indicator reached its threshold, yet somewhere `none` was very unlikely: the words read as
+    # exploitation the model cannot name, which a person should read (rules.yml: unnamed_signs).
+    unnamed_signs: bool = False
 
     @property
     def ids(self) -> list[str]:
@@ -161,20 +167,31 @@ def windows(text: str, clauses: list[Span], size: int = MAX_WINDOW) -> list[Span
 class Extractor:
     """Applies the trained screening model to free text."""
 
-    def __init__(self, bundle: dict[str, Any]):
+    def __init__(self, bundle: dict[str, Any], vectors: Optional[SentenceVectors] = None):
         if bundle.get("format") != MODEL_FORMAT:
             raise ModelMissing("the screening model is from another version: run `make train`")
         self.bundle = bundle
         self.indicators = bundle["indicators"]
         self.danger = bundle["danger"]
-        self.threshold: float = float(bundle["threshold"])
-        self.none_ratio: float = float(bundle.get("none_ratio", 0.0))
-        self.danger_threshold: float = float(bundle["danger_threshold"])
         self.classes = [str(c) for c in self.indicators.classes_]
+        # Both models together when the vectors load; otherwise TF-IDF alone, with the thresholds
+        # calibrated for it alone (a missing wheel or engine degrades screening, never stops it).
+        self.vector_model = bundle.get("vectors") if vectors is not None else None
+        self.vectors = vectors if self.vector_model is not None else None
+        alone = self.vector_model is None and "tfidf_threshold" in bundle
+        self.threshold: float = float(bundle["tfidf_threshold" if alone else "threshold"])
+        self.none_ratio: float = float(bundle.get("tfidf_none_ratio" if alone else "none_ratio", 0.0))
+        self.tfidf_weight: float = float(bundle.get("tfidf_weight", 1.0))
+        self.unnamed_below: float = float(bundle.get("tfidf_unnamed_none_below" if alone else "unnamed_none_below", 0.0))
+        self.danger_threshold: float = float(bundle["danger_threshold"])
 
     def score(self, pieces: list[str]) -> np.ndarray:
         """Indicator probabilities for each piece of text (rows), by class (columns)."""
-        return self.indicators.predict_proba(pieces)
+        tfidf = self.indicators.predict_proba(pieces)
+        if self.vector_model is None or self.vectors is None or not pieces:
+            return tfidf
+        meaning = self.vector_model.predict_proba(self.vectors.texts(pieces))
+        return self.tfidf_weight * tfidf + (1.0 - self.tfidf_weight) * meaning
 
     def extract(self, text: str) -> Extraction:
         """The indicators and the immediate danger found in a text, with evidence spans."""
@@ -192,13 +209,15 @@ class Extractor:
                 span, p = best
                 findings.append(Finding(label, p, span.text, span.start, span.end))
         findings.sort(key=lambda f: (-f.probability, f.start))
+        unnamed = not findings and NONE in self.classes and \
+            float(probabilities[:, self.classes.index(NONE)].min()) < self.unnamed_below
         danger_p = self.danger.predict_proba([r.text for r in runs])[:, list(self.danger.classes_).index(1)]
         best_danger = _best_evidence(runs, danger_p, self.danger_threshold)
         danger = None
         if best_danger is not None:
             span, p = best_danger
             danger = Finding("danger_now", p, span.text, span.start, span.end)
-        return Extraction(findings, danger)
+        return Extraction(findings, danger, unnamed)
 
 
 def admissible(probabilities: np.ndarray, classes: list[str], none_ratio: float) -> np.ndarray:
@@ -233,4 +252,4 @@ def load_extractor(path: Path = MODEL_PATH) -> Extractor:
             f"no screening model at {path}: run `make train` "
             "(or `.venv/bin/python -m actions.screening.train`)"
         )
-    return Extractor(joblib.load(path))
+    return Extractor(joblib.load(path), shared_vectors())

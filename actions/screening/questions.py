@@ -28,6 +28,8 @@ class ScreeningState:
     forms_named: list[str] = field(default_factory=list)
     minor: Optional[bool] = None
     danger_now: bool = False
+    # Only for a one-off reading of a whole conversation (not kept in slots): the form asks instead.
+    unnamed_signs: bool = False
 
     def add_found(self, indicator_id: str, evidence: str = "") -> None:
         """Record an indicator (keeping the first non-empty evidence)."""
@@ -42,7 +44,8 @@ class ScreeningState:
     def situation(self, interpreter_needed: bool = False, needs_requested: tuple[str, ...] = ()) -> Situation:
         """The state as the rules' input."""
         return Situation([Evidence(f["id"], f.get("evidence", "")) for f in self.found], self.danger_now,
-                         self.minor, tuple(self.forms_named), interpreter_needed, needs_requested)
+                         self.minor, tuple(self.forms_named), interpreter_needed, needs_requested,
+                         self.unnamed_signs)
 
     def as_slots(self) -> dict[str, Any]:
         """Slot values to store the state in the tracker."""

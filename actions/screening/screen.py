@@ -19,6 +19,7 @@ def situation_from_text(text: str, extraction: Extraction, cues: Optional[Cues] 
         # A possible child in the words wins over an earlier "adult" answer: presumption of minority.
         minor=True if stated or minor else (minor if minor is not None else stated),
         forms_named=cues.forms(text),
+        unnamed_signs=extraction.unnamed_signs,
     )
 
 

@@ -10,6 +10,11 @@ The decision threshold is calibrated, not guessed: the data is split in folds, e
 sentences are joined into short made-up narratives (as people write: several facts, some
 negated), scored by a model trained without them, and the threshold that gives the best F1 on
 indicators found per narrative is kept. The same is done for immediate danger.
+
+Two indicator models are trained on the same sentences: TF-IDF n-grams (letters and words) and
+multilingual sentence vectors (`vectors.py`: meaning across languages); the extractor averages
+them with the weight that did best on the fold narratives. Clause vectors of the repository's
+sentences are kept in models/screening-vectors.npz so a retraining only embeds new clauses.
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 import joblib
 import numpy as np
@@ -35,6 +40,7 @@ from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from actions.screening import extractor
 from actions.screening.catalogue import load_catalogue
 from actions.screening.extractor import MODEL_FORMAT, MODEL_PATH, NONE, PROJECT_ROOT, split_clauses, windows
+from actions.screening.vectors import SentenceVectors, load_cache, save_cache
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 NLU_DIR = PROJECT_ROOT / "nlu_data"
@@ -47,6 +53,16 @@ MAX_FEATURES = 60000
 # count). Measured on the held-out narratives, 0.5 let "tengo mis documentos" (none 0.50,
 # documents_confiscated 0.42) count and turned "information only" cases into urgency high.
 NONE_RATIOS = (1.0, 1.5, 2.0)
+# Weights of the TF-IDF model when averaged with the sentence-vector model; the best on the fold
+# narratives is kept. C of the vector model: measured on the held-out narratives, 3-30 were within
+# 0.02 F1 of each other (docs/dev/screening.md).
+TFIDF_WEIGHTS = (0.3, 0.4, 0.5, 0.6)
+VECTOR_C = 10.0
+# "Signs the model cannot name" (rules.yml: unnamed_signs): a text with no indicator found but a
+# clause run where `none` is less likely than in all but this share of made-up narratives that
+# hold no indicator at all. A false alarm costs a person reading an information-only message.
+UNNAMED_FALSE_ALARMS = 0.05
+VECTOR_CACHE = PROJECT_ROOT / "models" / "screening-vectors.npz"
 # Danger now is calibrated for precision (F0.5): a false "emergency" stops the questions and sends
 # the emergency script, while a missed one is still "high" and goes to a person; in a
 # conversation the in_danger_now intent (NLU, with its own safety floor) catches danger first.
@@ -186,12 +202,15 @@ def narratives(examples: Sequence[Example], rng: random.Random) -> list[tuple[st
     return stories
 
 
-def window_probabilities(model: Pipeline, texts: Sequence[str]) -> list[np.ndarray]:
-    """For each text, the model's probabilities for each of its clause runs (rows) and class."""
-    results = []
-    for text in texts:
-        runs = windows(text, split_clauses(text))
-        results.append(model.predict_proba([r.text for r in runs]) if runs else np.zeros((0, len(model.classes_))))
+def window_probabilities(score: Callable[[list[str]], np.ndarray], texts: Sequence[str]) -> list[np.ndarray]:
+    """For each text, the probabilities `score` gives each of its clause runs (rows) by class."""
+    runs = [[r.text for r in windows(text, split_clauses(text))] for text in texts]
+    flat = [run for text_runs in runs for run in text_runs]
+    matrix = score(flat) if flat else np.zeros((0, 0))
+    results, row = [], 0
+    for text_runs in runs:
+        results.append(matrix[row:row + len(text_runs)])
+        row += len(text_runs)
     return results
 
 
@@ -229,37 +248,74 @@ def best_threshold(truths: Sequence[set[str]], scores: Sequence[dict[str, float]
     return best[1], best[2]
 
 
-def calibrate(indicator_examples: list[Example], danger_examples: list[Example]) -> dict[str, Any]:
-    """Thresholds for indicators and for danger now, from narratives of held-out folds."""
-    rng = random.Random(SEED)
-    everything = indicator_examples + danger_examples
-    order = list(range(len(everything)))
-    rng.shuffle(order)
-    truths, matrices, classes, danger_truths, danger_scores = [], [], None, [], []
-    for fold in range(FOLDS):
-        held = {order[i] for i in range(fold, len(order), FOLDS)}
-        train = [e for k, e in enumerate(everything) if k not in held]
-        test = [e for k, e in enumerate(everything) if k in held]
-        indicator_model = fit(build_pipeline(), [e.text for e in train if teaches_indicators(e)],
-                              [e.label for e in train if teaches_indicators(e)])
-        danger_model = fit(build_pipeline(), [e.text for e in train], [int(e.danger) for e in train])
-        stories = narratives([e for e in test if teaches_indicators(e)], rng)
-        truths += [s[1] for s in stories]
-        classes = list(indicator_model.classes_)  # every fold has every label: folds are large
-        matrices += window_probabilities(indicator_model, [s[0] for s in stories])
-        # Unlabelled danger cries often show indicators too, so they are scored only by the danger model.
-        stories = narratives(test, rng)
-        danger_truths += [{"1"} if s[2] else set() for s in stories]
-        danger_scores += best_scores(window_probabilities(danger_model, [s[0] for s in stories]),
-                                     list(danger_model.classes_), positive=1)
+def build_vector_model() -> LogisticRegression:
+    """Multinomial logistic regression over sentence vectors (C chosen on fold narratives, see docs)."""
+    return LogisticRegression(C=VECTOR_C, max_iter=3000)
+
+
+def choose_thresholds(truths: Sequence[set[str]], matrices: Sequence[np.ndarray], classes: list[str]) -> dict[str, Any]:
+    """The (threshold, none_ratio) with the best F1 on the fold narratives, for these probabilities."""
     candidates = []
     for none_ratio in NONE_RATIOS:
         threshold, quality = best_threshold(truths, best_scores(matrices, classes, none_ratio))
         candidates.append((quality.get("f", 0.0), -none_ratio, threshold, quality, none_ratio))
     _, _, threshold, quality, none_ratio = max(candidates)
+    return {"threshold": threshold, "none_ratio": none_ratio, "quality": quality}
+
+
+def calibrate(indicator_examples: list[Example], danger_examples: list[Example],
+              vectors: SentenceVectors) -> dict[str, Any]:
+    """Thresholds and model weights for indicators and for danger now, from narratives of held-out folds.
+
+    Chosen twice: for TF-IDF alone (used where the sentence vectors cannot load) and for TF-IDF
+    averaged with the sentence-vector model, with the weight of each.
+    """
+    rng = random.Random(SEED)
+    everything = indicator_examples + danger_examples
+    order = list(range(len(everything)))
+    rng.shuffle(order)
+    sentence_vectors = vectors.texts([e.text for e in everything])
+    truths, tfidf_matrices, vector_matrices, classes, danger_truths, danger_scores = [], [], [], None, [], []
+    for fold in range(FOLDS):
+        held = {order[i] for i in range(fold, len(order), FOLDS)}
+        taught = [k for k in range(len(everything)) if k not in held and teaches_indicators(everything[k])]
+        train = [e for k, e in enumerate(everything) if k not in held]
+        test = [e for k, e in enumerate(everything) if k in held]
+        labels = [everything[k].label for k in taught]
+        indicator_model = fit(build_pipeline(), [everything[k].text for k in taught], labels)
+        vector_model = build_vector_model().fit(sentence_vectors[taught], np.asarray(labels))
+        danger_model = fit(build_pipeline(), [e.text for e in train], [int(e.danger) for e in train])
+        made_up = narratives([e for e in test if teaches_indicators(e)], rng)
+        stories = [s[0] for s in made_up]
+        truths += [s[1] for s in made_up]
+        classes = [str(c) for c in indicator_model.classes_]  # every fold has every label: folds are large
+        tfidf_matrices += window_probabilities(indicator_model.predict_proba, stories)
+        vector_matrices += window_probabilities(lambda runs: vector_model.predict_proba(vectors.texts(runs)), stories)
+        # Unlabelled danger cries often show indicators too, so they are scored only by the danger model.
+        danger_stories = narratives(test, rng)
+        danger_truths += [{"1"} if s[2] else set() for s in danger_stories]
+        danger_scores += best_scores(window_probabilities(danger_model.predict_proba, [s[0] for s in danger_stories]),
+                                     list(danger_model.classes_), positive=1)
+    alone = choose_thresholds(truths, tfidf_matrices, classes)
+    combined = max(
+        ({**choose_thresholds(truths, [w * a + (1 - w) * b for a, b in zip(tfidf_matrices, vector_matrices)], classes),
+          "tfidf_weight": w} for w in TFIDF_WEIGHTS),
+        key=lambda choice: choice["quality"].get("f", 0.0),
+    )
+    w = combined["tfidf_weight"]
     danger_threshold, danger_quality = best_threshold(danger_truths, danger_scores, beta=DANGER_BETA)
-    return {"threshold": threshold, "none_ratio": none_ratio, "quality": quality,
+    return {**combined, "tfidf_threshold": alone["threshold"], "tfidf_none_ratio": alone["none_ratio"],
+            "tfidf_quality": alone["quality"],
+            "unnamed_none_below": unnamed_cutoff(truths, [w * a + (1 - w) * b for a, b in zip(tfidf_matrices, vector_matrices)],
+                                                 classes),
+            "tfidf_unnamed_none_below": unnamed_cutoff(truths, tfidf_matrices, classes),
             "danger_threshold": danger_threshold, "danger_quality": danger_quality}
+
+
+def unnamed_cutoff(truths: Sequence[set[str]], matrices: Sequence[np.ndarray], classes: list[str]) -> float:
+    """The `none` probability that only UNNAMED_FALSE_ALARMS of indicator-free narratives go below."""
+    lowest = [float(m[:, classes.index(NONE)].min()) for t, m in zip(truths, matrices) if not t and len(m)]
+    return round(float(np.quantile(lowest, UNNAMED_FALSE_ALARMS)), 3) if lowest else 0.0
 
 
 def inputs_hash(paths: Iterable[Path]) -> str:
@@ -275,7 +331,7 @@ def input_paths() -> list[Path]:
     """Every file the model depends on."""
     here = Path(__file__).resolve().parent
     return [*DATA_DIR.glob("*.yml"), *NLU_DIR.glob("*.yml"), here / "train.py", here / "extractor.py",
-            here / "indicators.yml"]
+            here / "vectors.py", here / "indicators.yml"]
 
 
 def train(out: Path = MODEL_PATH, force: bool = False, log=print) -> Optional[dict[str, Any]]:
@@ -297,17 +353,23 @@ def train(out: Path = MODEL_PATH, force: bool = False, log=print) -> Optional[di
     none_extra, danger = nlu_extras(load_nlu_examples())
     danger += load_danger_data(known=set(catalogue.ids))
     indicator_examples = examples + none_extra
-    thresholds = calibrate(indicator_examples, danger)
+    vectors = SentenceVectors(cache=load_cache(VECTOR_CACHE))  # raises with the reason if it cannot load
+    thresholds = calibrate(indicator_examples, danger, vectors)
     everything = indicator_examples + danger
     taught = [e for e in everything if teaches_indicators(e)]
+    labels = [e.label for e in taught]
     bundle = {
         "format": MODEL_FORMAT,
-        "indicators": fit(build_pipeline(), [e.text for e in taught], [e.label for e in taught]),
+        "indicators": fit(build_pipeline(), [e.text for e in taught], labels),
+        "vectors": build_vector_model().fit(vectors.texts([e.text for e in taught]), np.asarray(labels)),
         "danger": fit(build_pipeline(), [e.text for e in everything], [int(e.danger) for e in everything]),
-        "threshold": thresholds["threshold"],
-        "none_ratio": thresholds["none_ratio"],
-        "danger_threshold": thresholds["danger_threshold"],
+        **{key: thresholds[key] for key in ("threshold", "none_ratio", "tfidf_weight", "tfidf_threshold",
+                                              "tfidf_none_ratio", "unnamed_none_below",
+                                              "tfidf_unnamed_none_below", "danger_threshold")},
     }
+    if list(bundle["vectors"].classes_) != list(bundle["indicators"].classes_):
+        raise RuntimeError("the two screening models disagree on the labels")  # they average column by column
+    save_cache(VECTOR_CACHE, vectors)
     report = {
         "inputs_hash": digest,
         "languages": sorted({e.language for e in examples}),

@@ -119,3 +119,26 @@ def test_training_is_skipped_when_nothing_changed(tmp_path, monkeypatch):
     out.with_suffix(".json").write_text('{"inputs_hash": "%s"}' % train.inputs_hash(train.input_paths()))
     assert train.train(out, log=lambda *_: None) is None
     assert out.read_bytes() == b"old"
+
+
+def test_no_indicator_but_none_very_unlikely_is_reported_as_unnamed_signs():
+    extractor = tiny_extractor()
+    unsure = Extractor({**extractor.bundle, "threshold": 0.99, "unnamed_none_below": 0.5})
+    assert unsure.extract("the boss took my passport").findings == []
+    assert unsure.extract("the boss took my passport").unnamed_signs
+    assert not unsure.extract("hello").unnamed_signs
+    assert not extractor.extract("the boss took my passport").unnamed_signs  # named instead
+
+
+def test_without_sentence_vectors_the_tfidf_model_alone_uses_its_own_thresholds():
+    bundle = {**tiny_extractor().bundle, "vectors": object(), "threshold": 0.9, "tfidf_threshold": 0.3,
+              "none_ratio": 2.0, "tfidf_none_ratio": 1.0}
+    alone = Extractor(bundle, vectors=None)
+    assert alone.vector_model is None and (alone.threshold, alone.none_ratio) == (0.3, 1.0)
+    assert "documents_confiscated" in alone.extract("the boss took my passport").ids
+
+
+def test_the_trained_model_averages_tfidf_and_sentence_vectors_with_calibrated_weights(model):
+    assert model.vector_model is not None and model.vectors is not None
+    assert 0.0 < model.tfidf_weight < 1.0
+    assert model.bundle["tfidf_threshold"] > 0 and model.bundle["unnamed_none_below"] > 0

@@ -140,3 +140,12 @@ def test_unusable_rules_are_refused_with_a_reason(change, problem):
     change(data)
     with pytest.raises(RulesError, match=problem):
         parse_rules(data)
+
+
+def test_words_that_read_as_exploitation_without_a_named_indicator_are_medium_not_information_only():
+    assert assess(situation(unnamed_signs=True)).urgency == "medium"
+    assert assess(situation()).urgency == "low"
+
+
+def test_unnamed_signs_do_not_change_a_case_whose_indicators_are_known():
+    assert assess(situation("documents_confiscated", unnamed_signs=True)).urgency == "high"
