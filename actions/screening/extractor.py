@@ -60,6 +60,13 @@ _JOINER = re.compile(
     re.IGNORECASE,
 )
 _THAI = re.compile(r"[\u0E00-\u0E7F]")
+_THAI_BREAK = re.compile(r"\s+")
+# Arabic writes "and" / "so" (و / ف) joined to the next word, so the joiner list cannot see them:
+# a cut before a long word that starts with one ("وكيهددها", "فسحبوا"). Short words that merely
+# start with the letter ("وين", "فيه") are left alone; a cut too many costs nothing, because runs
+# of neighbouring clauses are scored together.
+_ARABIC = re.compile(r"[\u0600-\u06FF]")
+_ARABIC_JOINED = re.compile(r"(?<=[\u0600-\u06FF])\s+(?=[وف][\u0600-\u06FF]{4,})")
 _WORDY = re.compile(r"\w", re.UNICODE)
 
 
@@ -147,7 +154,9 @@ def split_clauses(text: str) -> list[Span]:
             piece = text[s:e]
             # Thai separates clauses and sentences with spaces, not punctuation.
             if _THAI.search(piece):
-                pieces = _cut(text, s, e, re.compile(r"\s+"))
+                pieces = _cut(text, s, e, _THAI_BREAK)
+            elif _ARABIC.search(piece):
+                pieces = _cut(text, s, e, _ARABIC_JOINED)
             else:
                 pieces = [(s, e)]
             spans.extend(span for span in (_trimmed(text, a, b) for a, b in pieces) if span)

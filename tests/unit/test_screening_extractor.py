@@ -142,3 +142,8 @@ def test_the_trained_model_averages_tfidf_and_sentence_vectors_with_calibrated_w
     assert model.vector_model is not None and model.vectors is not None
     assert 0.0 < model.tfidf_weight < 1.0
     assert model.bundle["tfidf_threshold"] > 0 and model.bundle["unnamed_none_below"] > 0
+
+
+def test_arabic_clauses_split_before_long_words_joined_to_and_or_so():
+    text = "المسؤول ياخد الفلوس كاملين وكيهددها يصيفط تصاورها لعائلتها وين نروح"
+    assert texts(text) == ["المسؤول ياخد الفلوس كاملين", "وكيهددها يصيفط تصاورها لعائلتها وين نروح"]
