@@ -5,19 +5,8 @@ import asyncio
 import secrets
 from typing import AsyncIterator
 
-import pytest
-
-from bot.stores.memory import MemoryStore
 from bot.stores.redis_store import RedisStore
-
-
-@pytest.fixture(params=["memory", "redis"])
-def store(request):
-    """A fresh store of each kind (Redis: a unique key prefix on the shared test server)."""
-    if request.param == "memory":
-        return MemoryStore(conversation_ttl_s=3600)
-    server = request.getfixturevalue("redis_server")
-    return RedisStore.from_url(server.url, conversation_ttl_s=3600, prefix=f"t{secrets.token_hex(4)}")
+from store_fixtures import store  # noqa: F401  (the fixture: both stores)
 
 
 def run(coro):

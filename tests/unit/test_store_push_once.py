@@ -4,18 +4,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 
-import pytest
-
-from bot.stores.memory import MemoryStore
 from bot.stores.redis_store import RedisStore
-
-
-@pytest.fixture(params=["memory", "redis"])
-def store(request):
-    if request.param == "memory":
-        return MemoryStore(conversation_ttl_s=3600)
-    server = request.getfixturevalue("redis_server")
-    return RedisStore.from_url(server.url, conversation_ttl_s=3600, prefix=f"t{secrets.token_hex(4)}")
+from store_fixtures import store  # noqa: F401  (the fixture: both stores)
 
 
 def test_a_repeat_is_not_queued_and_the_first_is_claimable_in_order(store):

@@ -4,18 +4,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 
-import pytest
-
-from bot.stores.memory import MemoryStore
 from bot.stores.redis_store import RedisStore
-
-
-@pytest.fixture(params=["memory", "redis"])
-def store(request):
-    if request.param == "memory":
-        return MemoryStore(conversation_ttl_s=3600)
-    server = request.getfixturevalue("redis_server")
-    return RedisStore.from_url(server.url, conversation_ttl_s=3600, prefix=f"t{secrets.token_hex(4)}")
+from store_fixtures import store  # noqa: F401  (the fixture: both stores)
 
 
 def test_an_entry_is_first_of_its_conversation_once_the_earlier_ones_are_acknowledged(store):
