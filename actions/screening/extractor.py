@@ -34,6 +34,15 @@ NONE = "none"
 MODEL_FORMAT = 2
 # Runs of up to this many neighbouring clauses are scored as one piece of evidence.
 MAX_WINDOW = 3
+# A clause that starts with a joining word can share its verb with the clause before it ("I have my
+# own room | and my passport"), and alone reads as an indicator its sentence denies. Such a clause
+# run does not count when it is unsure on its own (`none` at least FRAGMENT_NONE) and every longer
+# run that reads it with the words before it reads as nothing for that indicator (`none` at least
+# CONTEXT_NONE and likelier). Narrow on purpose: a broader rule (any run, any side) also silenced
+# real statements beside long ordinary clauses ("I work in a factory in Taiwan, the company keeps
+# my passport"), and missing a victim costs more than an extra handoff.
+FRAGMENT_NONE = 0.35
+CONTEXT_NONE = 0.5
 
 # Sentence and clause marks of the supported scripts (Latin, Cyrillic, Arabic, Thai, CJK-style).
 # A sentence mark stays with its clause: "?" is how people write a hypothetical ("can they keep
@@ -57,6 +66,10 @@ _JOINERS = {
 _JOINER = re.compile(
     r"(?<=\S)\s+(?=(?:" + "|".join(sorted({re.escape(w) for ws in _JOINERS.values() for w in ws},
                                           key=len, reverse=True)) + r")\s)",
+    re.IGNORECASE,
+)
+_STARTS_WITH_JOINER = re.compile(
+    r"^(?:" + "|".join(sorted({re.escape(w) for ws in _JOINERS.values() for w in ws}, key=len, reverse=True)) + r")\s",
     re.IGNORECASE,
 )
 _THAI = re.compile(r"[\u0E00-\u0E7F]")
@@ -189,6 +202,7 @@ class Extractor:
         self.vectors = vectors if self.vector_model is not None else None
         alone = self.vector_model is None and "tfidf_threshold" in bundle
         self.threshold: float = float(bundle["tfidf_threshold" if alone else "threshold"])
+        self.thresholds: dict[str, float] = dict(bundle.get("tfidf_thresholds" if alone else "thresholds") or {})
         self.none_ratio: float = float(bundle.get("tfidf_none_ratio" if alone else "none_ratio", 0.0))
         self.tfidf_weight: float = float(bundle.get("tfidf_weight", 1.0))
         self.unnamed_below: float = float(bundle.get("tfidf_unnamed_none_below" if alone else "unnamed_none_below", 0.0))
@@ -208,12 +222,12 @@ class Extractor:
         if not clauses:
             return Extraction([], None)
         runs = windows(unicodedata.normalize("NFC", text), clauses)
-        probabilities = admissible(self.score([r.text for r in runs]), self.classes, self.none_ratio)
+        probabilities = read_in_context(self.score([r.text for r in runs]), self.classes, self.none_ratio, runs)
         findings = []
         for column, label in enumerate(self.classes):
             if label == NONE:
                 continue
-            best = _best_evidence(runs, probabilities[:, column], self.threshold)
+            best = _best_evidence(runs, probabilities[:, column], self.thresholds.get(label, self.threshold))
             if best is not None:
                 span, p = best
                 findings.append(Finding(label, p, span.text, span.start, span.end))
@@ -239,6 +253,25 @@ def admissible(probabilities: np.ndarray, classes: list[str], none_ratio: float)
         return probabilities
     nothing = probabilities[:, [classes.index(NONE)]]
     return np.where(probabilities >= none_ratio * nothing, probabilities, 0.0)
+
+
+def read_in_context(probabilities: np.ndarray, classes: list[str], none_ratio: float, runs: list[Span]) -> np.ndarray:
+    """Admissible probabilities, also 0 for a joined fragment that the words before it deny (see FRAGMENT_NONE)."""
+    counted = admissible(probabilities, classes, none_ratio).copy()
+    if NONE not in classes or len(runs) < 2:
+        return counted
+    none = classes.index(NONE)
+    nothing = probabilities[:, none]
+    quiet = (probabilities < max(none_ratio, 1.0) * nothing[:, None]) & (nothing[:, None] >= CONTEXT_NONE)
+    for i, run in enumerate(runs):
+        if nothing[i] < FRAGMENT_NONE or not _STARTS_WITH_JOINER.match(run.text):
+            continue
+        before = [j for j, other in enumerate(runs) if other.start < run.start and other.end >= run.end]
+        if before:
+            denied = quiet[before].all(axis=0)
+            denied[none] = False
+            counted[i, denied] = 0.0
+    return counted
 
 
 def _best_evidence(runs: list[Span], scores: np.ndarray, threshold: float) -> Optional[tuple[Span, float]]:

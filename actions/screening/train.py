@@ -39,7 +39,7 @@ from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
 from actions.screening import extractor
 from actions.screening.catalogue import load_catalogue
-from actions.screening.extractor import MODEL_FORMAT, MODEL_PATH, NONE, PROJECT_ROOT, split_clauses, windows
+from actions.screening.extractor import MODEL_FORMAT, MODEL_PATH, NONE, PROJECT_ROOT, Span, split_clauses, windows
 from actions.screening.vectors import SentenceVectors, VectorsUnavailable, load_cache, save_cache
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -58,6 +58,10 @@ NONE_RATIOS = (1.0, 1.5, 2.0)
 # 0.02 F1 of each other (docs/dev/screening.md).
 TFIDF_WEIGHTS = (0.3, 0.4, 0.5, 0.6)
 VECTOR_C = 10.0
+# Per-indicator thresholds (label_thresholds): how far from the common threshold, and the least
+# gain in fold F1 that justifies moving one.
+LABEL_THRESHOLD_RANGE = 0.08
+LABEL_THRESHOLD_GAIN = 0.0005
 # "Signs the model cannot name" (rules.yml: unnamed_signs): a text with no indicator found but a
 # clause run where `none` is less likely than in all but this share of made-up narratives that
 # hold no indicator at all. A false alarm costs a person reading an information-only message.
@@ -202,10 +206,14 @@ def narratives(examples: Sequence[Example], rng: random.Random) -> list[tuple[st
     return stories
 
 
-def window_probabilities(score: Callable[[list[str]], np.ndarray], texts: Sequence[str]) -> list[np.ndarray]:
-    """For each text, the probabilities `score` gives each of its clause runs (rows) by class."""
-    runs = [[r.text for r in windows(text, split_clauses(text))] for text in texts]
-    flat = [run for text_runs in runs for run in text_runs]
+def story_runs(texts: Sequence[str]) -> list[list[Span]]:
+    """For each text, its clause runs, as the extractor scores them."""
+    return [windows(text, split_clauses(text)) for text in texts]
+
+
+def window_probabilities(score: Callable[[list[str]], np.ndarray], runs: Sequence[list[Span]]) -> list[np.ndarray]:
+    """For each text's clause runs, the probabilities `score` gives each run (rows) by class."""
+    flat = [run.text for text_runs in runs for run in text_runs]
     matrix = score(flat) if flat else np.zeros((0, 0))
     results, row = [], 0
     for text_runs in runs:
@@ -214,38 +222,83 @@ def window_probabilities(score: Callable[[list[str]], np.ndarray], texts: Sequen
     return results
 
 
-def best_scores(probabilities: Sequence[np.ndarray], classes: Sequence[Any], none_ratio: float = 0.0,
-                positive: Optional[Any] = None) -> list[dict[str, float]]:
-    """For each text, the best admissible probability of each label over its clause runs."""
+def best_scores(probabilities: Sequence[np.ndarray], classes: Sequence[Any], runs: Sequence[list[Span]],
+                none_ratio: float = 0.0, positive: Optional[Any] = None) -> list[dict[str, float]]:
+    """For each text, the best probability of each label that counts (read in context) over its clause runs."""
     names = [str(c) for c in classes]
     results = []
-    for matrix in probabilities:
+    for matrix, text_runs in zip(probabilities, runs):
         if not len(matrix):
             results.append({})
             continue
-        best = extractor.admissible(matrix, names, none_ratio).max(axis=0)
+        best = extractor.read_in_context(matrix, names, none_ratio, text_runs).max(axis=0)
         results.append({names[k]: float(best[k]) for k, c in enumerate(classes)
                         if (positive is None and c != NONE) or c == positive})
     return results
 
 
+def as_arrays(truths: Sequence[set[str]], scores: Sequence[dict[str, float]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Labels, and per text (rows) by label (columns): the best score and whether the label is true."""
+    labels = sorted({label for score in scores for label in score} | {label for truth in truths for label in truth})
+    column = {label: k for k, label in enumerate(labels)}
+    best = np.zeros((len(scores), len(labels)))
+    true = np.zeros((len(truths), len(labels)), dtype=bool)
+    for row, (truth, score) in enumerate(zip(truths, scores)):
+        for label, p in score.items():
+            best[row, column[label]] = p
+        for label in truth:
+            true[row, column[label]] = True
+    return labels, best, true
+
+
+def quality(labels: list[str], best: np.ndarray, true: np.ndarray, threshold: float,
+            per_label: Optional[dict[str, float]] = None, beta: float = 1.0) -> dict[str, float]:
+    """Precision, recall and F-beta of the labels found per text at these thresholds."""
+    per_label = per_label or {}
+    found = best >= np.array([per_label.get(label, threshold) for label in labels])
+    tp = int((found & true).sum())
+    fp = int((found & ~true).sum())
+    fn = int((~found & true).sum())
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f = (1 + beta ** 2) * precision * recall / (beta ** 2 * precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 3), "recall": round(recall, 3), "f": round(f, 4)}
+
+
 def best_threshold(truths: Sequence[set[str]], scores: Sequence[dict[str, float]], beta: float = 1.0) -> tuple[float, dict]:
     """The threshold with the best F-beta of labels found per text, and its precision/recall."""
+    arrays = as_arrays(truths, scores)
     best = (0.0, 0.5, {})
     for t in np.arange(0.10, 0.91, 0.02):
-        tp = fp = fn = 0
-        for truth, score in zip(truths, scores):
-            found = {label for label, p in score.items() if p >= t}
-            tp += len(found & truth)
-            fp += len(found - truth)
-            fn += len(truth - found)
-        precision = tp / (tp + fp) if tp + fp else 1.0
-        recall = tp / (tp + fn) if tp + fn else 1.0
-        f = (1 + beta ** 2) * precision * recall / (beta ** 2 * precision + recall) if precision + recall else 0.0
-        if f > best[0]:
-            best = (f, float(round(t, 2)), {"precision": round(precision, 3), "recall": round(recall, 3),
-                                            "f": round(f, 3)})
+        measured = quality(*arrays, float(t), beta=beta)
+        if measured["f"] > best[0]:
+            best = (measured["f"], float(round(t, 2)), measured)
     return best[1], best[2]
+
+
+def label_thresholds(truths: Sequence[set[str]], scores: Sequence[dict[str, float]], threshold: float) -> dict[str, float]:
+    """A threshold per indicator, moved from the common one only where F1 on the fold narratives gains.
+
+    Indicators differ in how sure the model is of them (a rare one like `virginity_testing` is never
+    very probable; `threats_or_violence` is read into many stories), so one threshold fits few.
+    Kept within LABEL_THRESHOLD_RANGE of the common one and moved only for a gain of at least
+    LABEL_THRESHOLD_GAIN, so a handful of fold narratives cannot drag an indicator far.
+    """
+    arrays = as_arrays(truths, scores)
+    chosen: dict[str, float] = {}
+    steps = np.arange(-LABEL_THRESHOLD_RANGE, LABEL_THRESHOLD_RANGE + 0.001, 0.02)
+    grid = [float(round(threshold + step, 2)) for step in steps]
+    for _ in range(2):  # two passes: a label's best threshold shifts a little once the others moved
+        for label in arrays[0]:
+            chosen.pop(label, None)
+            best_f, best_t = quality(*arrays, threshold, chosen)["f"], threshold
+            for candidate in grid:
+                f = quality(*arrays, threshold, {**chosen, label: candidate})["f"]
+                if f > best_f + LABEL_THRESHOLD_GAIN:
+                    best_f, best_t = f, candidate
+            if best_t != threshold:
+                chosen[label] = best_t
+    return chosen
 
 
 def build_vector_model() -> LogisticRegression:
@@ -253,14 +306,18 @@ def build_vector_model() -> LogisticRegression:
     return LogisticRegression(C=VECTOR_C, max_iter=3000)
 
 
-def choose_thresholds(truths: Sequence[set[str]], matrices: Sequence[np.ndarray], classes: list[str]) -> dict[str, Any]:
-    """The (threshold, none_ratio) with the best F1 on the fold narratives, for these probabilities."""
+def choose_thresholds(truths: Sequence[set[str]], matrices: Sequence[np.ndarray], classes: list[str],
+                      runs: Sequence[list[Span]]) -> dict[str, Any]:
+    """The (threshold, none_ratio), then a threshold per indicator, with the best F1 on the fold narratives."""
     candidates = []
     for none_ratio in NONE_RATIOS:
-        threshold, quality = best_threshold(truths, best_scores(matrices, classes, none_ratio))
-        candidates.append((quality.get("f", 0.0), -none_ratio, threshold, quality, none_ratio))
-    _, _, threshold, quality, none_ratio = max(candidates)
-    return {"threshold": threshold, "none_ratio": none_ratio, "quality": quality}
+        scores = best_scores(matrices, classes, runs, none_ratio)
+        threshold, measured = best_threshold(truths, scores)
+        candidates.append((measured.get("f", 0.0), -none_ratio, threshold, measured, none_ratio, scores))
+    _, _, threshold, common, none_ratio, scores = max(candidates, key=lambda c: c[:2])
+    per_label = label_thresholds(truths, scores, threshold)
+    return {"threshold": threshold, "none_ratio": none_ratio, "thresholds": per_label,
+            "quality": quality(*as_arrays(truths, scores), threshold, per_label), "common_quality": common}
 
 
 def calibrate(indicator_examples: list[Example], danger_examples: list[Example],
@@ -275,7 +332,7 @@ def calibrate(indicator_examples: list[Example], danger_examples: list[Example],
     order = list(range(len(everything)))
     rng.shuffle(order)
     sentence_vectors = vectors.texts([e.text for e in everything])
-    truths, tfidf_matrices, vector_matrices, classes, danger_truths, danger_scores = [], [], [], None, [], []
+    truths, runs, tfidf_matrices, vector_matrices, classes, danger_truths, danger_scores = [], [], [], [], None, [], []
     for fold in range(FOLDS):
         held = {order[i] for i in range(fold, len(order), FOLDS)}
         taught = [k for k in range(len(everything)) if k not in held and teaches_indicators(everything[k])]
@@ -286,25 +343,28 @@ def calibrate(indicator_examples: list[Example], danger_examples: list[Example],
         vector_model = build_vector_model().fit(sentence_vectors[taught], np.asarray(labels))
         danger_model = fit(build_pipeline(), [e.text for e in train], [int(e.danger) for e in train])
         made_up = narratives([e for e in test if teaches_indicators(e)], rng)
-        stories = [s[0] for s in made_up]
+        fold_runs = story_runs([s[0] for s in made_up])
+        runs += fold_runs
         truths += [s[1] for s in made_up]
         classes = [str(c) for c in indicator_model.classes_]  # every fold has every label: folds are large
-        tfidf_matrices += window_probabilities(indicator_model.predict_proba, stories)
-        vector_matrices += window_probabilities(lambda runs: vector_model.predict_proba(vectors.texts(runs)), stories)
+        tfidf_matrices += window_probabilities(indicator_model.predict_proba, fold_runs)
+        vector_matrices += window_probabilities(lambda texts: vector_model.predict_proba(vectors.texts(texts)), fold_runs)
         # Unlabelled danger cries often show indicators too, so they are scored only by the danger model.
         danger_stories = narratives(test, rng)
+        danger_runs = story_runs([s[0] for s in danger_stories])
         danger_truths += [{"1"} if s[2] else set() for s in danger_stories]
-        danger_scores += best_scores(window_probabilities(danger_model.predict_proba, [s[0] for s in danger_stories]),
-                                     list(danger_model.classes_), positive=1)
+        danger_scores += best_scores(window_probabilities(danger_model.predict_proba, danger_runs),
+                                     list(danger_model.classes_), danger_runs, positive=1)
     def blended(w: float) -> list[np.ndarray]:
         return [w * a + (1 - w) * b for a, b in zip(tfidf_matrices, vector_matrices)]
 
-    alone = choose_thresholds(truths, tfidf_matrices, classes)
-    combined = max(({**choose_thresholds(truths, blended(w), classes), "tfidf_weight": w} for w in TFIDF_WEIGHTS),
-                   key=lambda choice: choice["quality"].get("f", 0.0))
+    # The weight is chosen on the common threshold; per-indicator thresholds only refine it.
+    alone = choose_thresholds(truths, tfidf_matrices, classes, runs)
+    combined = max(({**choose_thresholds(truths, blended(w), classes, runs), "tfidf_weight": w} for w in TFIDF_WEIGHTS),
+                   key=lambda choice: choice["common_quality"].get("f", 0.0))
     danger_threshold, danger_quality = best_threshold(danger_truths, danger_scores, beta=DANGER_BETA)
     return {**combined, "tfidf_threshold": alone["threshold"], "tfidf_none_ratio": alone["none_ratio"],
-            "tfidf_quality": alone["quality"],
+            "tfidf_thresholds": alone["thresholds"], "tfidf_quality": alone["quality"],
             "unnamed_none_below": unnamed_cutoff(truths, blended(combined["tfidf_weight"]), classes),
             "tfidf_unnamed_none_below": unnamed_cutoff(truths, tfidf_matrices, classes),
             "danger_threshold": danger_threshold, "danger_quality": danger_quality}
@@ -361,8 +421,8 @@ def train(out: Path = MODEL_PATH, force: bool = False, log=print) -> Optional[di
         "indicators": fit(build_pipeline(), [e.text for e in taught], labels),
         "vectors": build_vector_model().fit(vectors.texts([e.text for e in taught]), np.asarray(labels)),
         "danger": fit(build_pipeline(), [e.text for e in everything], [int(e.danger) for e in everything]),
-        **{key: thresholds[key] for key in ("threshold", "none_ratio", "tfidf_weight", "tfidf_threshold",
-                                              "tfidf_none_ratio", "unnamed_none_below",
+        **{key: thresholds[key] for key in ("threshold", "thresholds", "none_ratio", "tfidf_weight", "tfidf_threshold",
+                                              "tfidf_thresholds", "tfidf_none_ratio", "unnamed_none_below",
                                               "tfidf_unnamed_none_below", "danger_threshold")},
     }
     if list(bundle["vectors"].classes_) != list(bundle["indicators"].classes_):

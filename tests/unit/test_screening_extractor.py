@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import joblib
+import numpy as np
 import pytest
 
 from actions.screening import train
-from actions.screening.extractor import MODEL_FORMAT, MODEL_PATH, Extractor, ModelMissing, load_extractor, split_clauses, windows
+from actions.screening.extractor import (MODEL_FORMAT, MODEL_PATH, Extractor, ModelMissing, load_extractor, read_in_context,
+                                         split_clauses, windows)
 
 
 def texts(text: str) -> list[str]:
@@ -89,6 +91,9 @@ def model() -> Extractor:
     ("mi jefe me quitó el pasaporte", "documents_confiscated"),
     ("they lock the door at night so we cannot go out", "movement_restricted"),
     ("I have not been paid for 4 months", "wages_withheld"),
+    # beside ordinary words, before or after them
+    ("my boss took my passport and I work on a farm", "documents_confiscated"),
+    ("I work in a factory in Taiwan and the company keeps my passport", "documents_confiscated"),
 ])
 def test_the_trained_model_finds_plain_statements(model, text, indicator):
     assert indicator in model.extract(text).ids
@@ -97,6 +102,7 @@ def test_the_trained_model_finds_plain_statements(model, text, indicator):
 @pytest.mark.parametrize("text", [
     "I have my passport with me", "I can leave whenever I want", "my boss pays me every week",
     "hello, is this the helpline?",
+    "I have my own room and my passport, weekends off and they always pay on time",
 ])
 def test_the_trained_model_does_not_count_negations_and_ordinary_life(model, text):
     assert model.extract(text).findings == []
@@ -147,3 +153,44 @@ def test_the_trained_model_averages_tfidf_and_sentence_vectors_with_calibrated_w
 def test_arabic_clauses_split_before_long_words_joined_to_and_or_so():
     text = "المسؤول ياخد الفلوس كاملين وكيهددها يصيفط تصاورها لعائلتها وين نروح"
     assert texts(text) == ["المسؤول ياخد الفلوس كاملين", "وكيهددها يصيفط تصاورها لعائلتها وين نروح"]
+
+
+def spans_of(text: str) -> list:
+    return windows(text, split_clauses(text))
+
+
+def test_a_joined_fragment_does_not_count_when_the_words_before_it_deny_it():
+    runs = spans_of("I have my own room and my passport")  # runs: [room], [room and passport], [and passport]
+    classes = ["documents_confiscated", "none"]
+    probabilities = np.array([[0.02, 0.95], [0.10, 0.85], [0.55, 0.40]])
+    counted = read_in_context(probabilities, classes, 1.0, runs)
+    assert counted[2, 0] == 0.0  # "and my passport" shares "I have" with the clause before it
+    assert counted[2, 1] == probabilities[2, 1]  # `none` itself is never removed
+    assert probabilities[2, 0] == 0.55  # the caller's probabilities are left as they were
+
+
+def test_a_statement_beside_ordinary_words_still_counts():
+    classes = ["documents_confiscated", "none"]
+    # Not joined to what comes before: the company keeping the passport counts however ordinary the rest.
+    runs = spans_of("I work in a factory in Taiwan, the company keeps my passport")
+    probabilities = np.array([[0.01, 0.95], [0.20, 0.70], [0.50, 0.45]])
+    assert read_in_context(probabilities, classes, 1.0, runs)[2, 0] == 0.50
+    # Joined, but sure on its own: it has its own verb ("and the boss took my passport").
+    runs = spans_of("I work on a farm and the boss took my passport")
+    probabilities = np.array([[0.01, 0.95], [0.30, 0.60], [0.80, 0.15]])
+    assert read_in_context(probabilities, classes, 1.0, runs)[2, 0] == 0.80
+
+
+def test_each_indicator_can_have_its_own_calibrated_threshold():
+    extractor = tiny_extractor()
+    strict = Extractor({**extractor.bundle, "threshold": 0.99, "thresholds": {"documents_confiscated": 0.3}})
+    assert strict.extract("The boss took my passport, and they never pay me.").ids == ["documents_confiscated"]
+
+
+def test_label_thresholds_move_only_where_fold_f1_gains_and_stay_near_the_common_one():
+    # "a" is often scored 0.35 where it is not true: a higher threshold for it gains; "b" is clean.
+    truths = [{"a"}] * 20 + [set()] * 20 + [{"b"}] * 20 + [set()] * 20
+    scores = [{"a": 0.6}] * 20 + [{"a": 0.35}] * 20 + [{"b": 0.32}] * 20 + [{"b": 0.1}] * 20
+    chosen = train.label_thresholds(truths, scores, threshold=0.3)
+    assert 0.35 < chosen["a"] <= 0.3 + train.LABEL_THRESHOLD_RANGE + 1e-9
+    assert "b" not in chosen
