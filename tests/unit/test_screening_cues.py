@@ -18,7 +18,8 @@ def test_a_possible_child_is_presumed_a_child(text):
     assert CUES.minor(text) is True
 
 
-@pytest.mark.parametrize("text", ["I'm 32", "he's 24", "tengo 40 años", "мне 35 лет", "อายุ32"])
+@pytest.mark.parametrize("text", ["I'm 32", "he's 24", "tengo 40 años", "мне 35 лет", "อายุ32",
+                                  "หนูอายุ32ค่ะ"])  # หนู is also how adult women say "I"
 def test_a_stated_adult_age_is_an_adult(text):
     assert CUES.minor(text) is False
 
