@@ -115,6 +115,7 @@ def load_danger_data(directory: Path = DATA_DIR, known: Optional[set[str]] = Non
     The NLU `in_danger_now` examples are short cries for help; people who first write to a
     helpline, or report a neighbour, tell the danger inside a story, which these sentences teach
     both models: danger now, and the indicator the danger is (a beating now is also violence).
+    A group named "a+b" holds stories that show both indicators; each is taught as both.
     """
     examples = []
     for path in sorted(directory.glob("*.yml")):
@@ -123,11 +124,14 @@ def load_danger_data(directory: Path = DATA_DIR, known: Optional[set[str]] = Non
         groups = data.get("danger_now") or {}
         if not isinstance(groups, dict):
             raise ValueError(f"{path.name}: danger_now must map an indicator id (or none) to sentences")
-        for label, sentences in groups.items():
-            if known is not None and label not in known | {NONE}:
-                raise ValueError(f"{path.name}: danger_now: unknown indicator id {label!r} (see CONTRACTS §4)")
-            examples += [Example(str(s).strip(), language, str(label), danger=True)
-                         for s in sentences or [] if str(s).strip()]
+        for group, sentences in groups.items():
+            # "a+b": a story that shows two indicators at once (beaten, then locked in) teaches both.
+            labels = str(group).split("+")
+            for label in labels:
+                if known is not None and label not in known | {NONE}:
+                    raise ValueError(f"{path.name}: danger_now: unknown indicator id {label!r} (see CONTRACTS §4)")
+            examples += [Example(str(s).strip(), language, label, danger=True)
+                         for s in sentences or [] if str(s).strip() for label in labels]
     return examples
 
 

@@ -58,3 +58,12 @@ def test_the_repository_danger_data_names_only_catalogue_indicators_in_every_lan
     examples = train.load_danger_data(known=set(load_catalogue().ids))
     assert {e.language for e in examples} == {"ar", "en", "es", "fr", "id", "pt", "ro", "ru", "th", "tl", "uk", "vi"}
     assert sum(e.label != train.NONE for e in examples) > len(examples) / 2
+
+
+def test_a_danger_story_grouped_under_two_indicators_teaches_both(tmp_path):
+    text = "language: en\ndanger_now:\n  threats_or_violence+movement_restricted:\n    - he beat her and locked her in the cellar\n"
+    examples = train.load_danger_data(write(tmp_path, text), known={"threats_or_violence", "movement_restricted"})
+    assert sorted(e.label for e in examples) == ["movement_restricted", "threats_or_violence"]
+    with pytest.raises(ValueError, match="locked"):
+        train.load_danger_data(write(tmp_path, text.replace("+movement_restricted", "+locked")),
+                               known={"threats_or_violence", "movement_restricted"})
