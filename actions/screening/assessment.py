@@ -43,6 +43,7 @@ class Rules:
     dimension_present_when: tuple[Mapping[str, int], ...]
     trafficking_needs: Mapping[str, tuple[str, ...]]
     child_only_indicators: frozenset[str]
+    form_context_indicators: frozenset[str]
     default_form: str
     needs: Mapping[str, Mapping[str, Any]]
     max_questions: Mapping[str, int]
@@ -121,7 +122,8 @@ def parse_rules(data: Mapping) -> Rules:
     for name, when in needs.items():
         _check_conditions(f"need {name}", when)
     return Rules(tuple(urgency_rules), combos, needs_by_age, frozenset(data.get("child_only_indicators") or ()),
-                 data["default_form"], needs, dict(data.get("max_questions") or {}))
+                 frozenset(data.get("form_context_indicators") or ()), data["default_form"], needs,
+                 dict(data.get("max_questions") or {}))
 
 
 @lru_cache(maxsize=4)
@@ -151,6 +153,12 @@ def _holds(when: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
     return True
 
 
+def _out_of_context(found: Sequence[str], named: Sequence[str], catalogue: Catalogue, rules: Rules) -> list[str]:
+    """The form-context indicators found while none of their forms is in play (rules.yml)."""
+    in_play = set(named) | {catalogue[i].anchors_form for i in found if i not in rules.form_context_indicators}
+    return [i for i in found if i in rules.form_context_indicators and not set(catalogue[i].forms) & in_play]
+
+
 def _forms(found: Sequence[str], named: Sequence[str], catalogue: Catalogue, rules: Rules) -> list[str]:
     """Forms in CONTRACTS order: anchored by an indicator, named by the person, or the default."""
     if not found:
@@ -173,6 +181,9 @@ def assess(situation: Situation, rules: Optional[Rules] = None, catalogue: Optio
             continue
         if item.id in catalogue and (item.id not in evidence or not evidence[item.id]):
             evidence[item.id] = item.evidence
+    out_of_context = _out_of_context(list(evidence), situation.forms_named, catalogue, rules)
+    for i in out_of_context:
+        del evidence[i]
     indicators = [{"id": i, "strength": catalogue[i].strength(minor), "evidence": evidence[i]}
                   for i in sorted(evidence, key=lambda i: (STRENGTHS.index(catalogue[i].strength(minor)), i))]
     dimensions = {d: dimension_present([x["strength"] for x in indicators if catalogue[x["id"]].dimension == d],
@@ -183,7 +194,8 @@ def assess(situation: Situation, rules: Optional[Rules] = None, catalogue: Optio
         "strong": sum(1 for x in indicators if x["strength"] == "strong"),
         "trafficking_indicated": all(dimensions[d] for d in needed),
         "interpreter_needed": situation.interpreter_needed,
-        "unnamed_signs": situation.unnamed_signs and not indicators,
+        # Signs read out of their form's context are still signs: a person reads them (rules.yml).
+        "unnamed_signs": (situation.unnamed_signs or bool(out_of_context)) and not indicators,
     }
     rule = next(r for r in rules.urgency_rules if _holds(r.when, facts))
     facts["urgency"] = rule.urgency

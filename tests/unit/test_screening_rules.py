@@ -95,6 +95,21 @@ def test_the_combination_rule_raises_medium_only_cases_to_high():
     assert medium_only.trafficking_indicated and medium_only.urgency == "high"
 
 
+def test_distress_and_family_discord_count_only_when_a_forced_marriage_is_in_play():
+    # Crying in a story of a beating on a farm is not a sign of a forced marriage.
+    farm = assess(situation("threats_or_violence", "distress_signs", "family_violence"))
+    assert [i["id"] for i in farm.indicators] == ["threats_or_violence"] and farm.forms == ["forced_labour"]
+    # Another indicator of the marriage list, or words naming a marriage, put the form in play.
+    married = assess(situation("marriage_without_consent", "distress_signs"))
+    assert {i["id"] for i in married.indicators} == {"marriage_without_consent", "distress_signs"}
+    named = assess(situation("distress_signs", "family_violence", forms_named=["forced_marriage"]))
+    assert {i["id"] for i in named.indicators} == {"distress_signs", "family_violence"}
+    assert named.forms == ["forced_marriage"]
+    # Alone and out of context, not an indicator, but still words a person from our team reads.
+    alone = assess(situation("distress_signs"))
+    assert alone.indicators == [] and alone.urgency == "medium"
+
+
 def test_forms_come_from_their_own_indicators_then_named_settings_then_the_default():
     assert assess(situation("cannot_refuse_clients")).forms == ["sexual_exploitation"]
     assert assess(situation("documents_confiscated", forms_named=["domestic_servitude"])).forms == ["domestic_servitude"]
