@@ -13,7 +13,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 import yaml
 
-from actions.screening.catalogue import DIMENSIONS, FORMS, STRENGTHS, Catalogue, load_catalogue
+from actions.screening.catalogue import CONTRACT_IDS, DIMENSIONS, FORMS, STRENGTHS, Catalogue, load_catalogue
 
 RULES_PATH = Path(__file__).resolve().parent / "rules.yml"
 URGENCIES: tuple[str, ...] = ("emergency", "high", "medium", "low")  # CONTRACTS §5, most urgent first
@@ -44,6 +44,7 @@ class Rules:
     trafficking_needs: Mapping[str, tuple[str, ...]]
     child_only_indicators: frozenset[str]
     form_context_indicators: frozenset[str]
+    read_in_form: Mapping[str, Mapping[str, str]]
     default_form: str
     needs: Mapping[str, Mapping[str, Any]]
     max_questions: Mapping[str, int]
@@ -121,8 +122,15 @@ def parse_rules(data: Mapping) -> Rules:
     needs = {name: dict(when or {}) for name, when in (data.get("needs") or {}).items()}
     for name, when in needs.items():
         _check_conditions(f"need {name}", when)
+    read_in_form = {form: dict(pairs or {}) for form, pairs in (data.get("read_in_form") or {}).items()}
+    if set(read_in_form) - set(FORMS):
+        raise RulesError(f"rules.yml: read_in_form names forms {sorted(set(read_in_form) - set(FORMS))}; use {FORMS}")
+    known = {i for ids in CONTRACT_IDS.values() for i in ids}
+    unknown = {i for pairs in read_in_form.values() for pair in pairs.items() for i in pair} - known
+    if unknown:
+        raise RulesError(f"rules.yml: read_in_form: unknown indicator ids {sorted(unknown)} (CONTRACTS §4)")
     return Rules(tuple(urgency_rules), combos, needs_by_age, frozenset(data.get("child_only_indicators") or ()),
-                 frozenset(data.get("form_context_indicators") or ()), data["default_form"], needs,
+                 frozenset(data.get("form_context_indicators") or ()), read_in_form, data["default_form"], needs,
                  dict(data.get("max_questions") or {}))
 
 
@@ -153,6 +161,20 @@ def _holds(when: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
     return True
 
 
+def _read_in_form(evidence: dict[str, str], named: Sequence[str], catalogue: Catalogue, rules: Rules) -> dict[str, str]:
+    """Common indicators renamed to their form's own counterpart where that form is in play (rules.yml)."""
+    in_play = set(named) | {catalogue[i].anchors_form for i in evidence}
+    result = dict(evidence)
+    for form, pairs in rules.read_in_form.items():
+        if form not in in_play:
+            continue
+        for common, own in pairs.items():
+            if common in result and own in catalogue:
+                words = result.pop(common)
+                result[own] = result.get(own) or words
+    return result
+
+
 def _out_of_context(found: Sequence[str], named: Sequence[str], catalogue: Catalogue, rules: Rules) -> list[str]:
     """The form-context indicators found while none of their forms is in play (rules.yml)."""
     in_play = set(named) | {catalogue[i].anchors_form for i in found if i not in rules.form_context_indicators}
@@ -181,6 +203,7 @@ def assess(situation: Situation, rules: Optional[Rules] = None, catalogue: Optio
             continue
         if item.id in catalogue and (item.id not in evidence or not evidence[item.id]):
             evidence[item.id] = item.evidence
+    evidence = _read_in_form(evidence, situation.forms_named, catalogue, rules)
     out_of_context = _out_of_context(list(evidence), situation.forms_named, catalogue, rules)
     for i in out_of_context:
         del evidence[i]

@@ -110,6 +110,18 @@ def test_distress_and_family_discord_count_only_when_a_forced_marriage_is_in_pla
     assert alone.indicators == [] and alone.urgency == "medium"
 
 
+def test_being_forced_to_go_on_in_an_organ_case_is_organ_removal_coercion():
+    organ = assess(situation("organ_procurer", "coerced_to_stay"))
+    assert {i["id"] for i in organ.indicators} == {"organ_procurer", "organ_removal_coercion"}
+    evidence = {i["id"]: i["evidence"] for i in organ.indicators}
+    assert evidence["organ_removal_coercion"] == "words for coerced_to_stay"  # the person's words travel with it
+    assert organ.forms == ["organ_removal"]
+    # Named by the words alone, too; in a job, it stays a job someone cannot quit.
+    named = assess(situation("coerced_to_stay", forms_named=["organ_removal"]))
+    assert [i["id"] for i in named.indicators] == ["organ_removal_coercion"]
+    assert [i["id"] for i in assess(situation("coerced_to_stay")).indicators] == ["coerced_to_stay"]
+
+
 def test_forms_come_from_their_own_indicators_then_named_settings_then_the_default():
     assert assess(situation("cannot_refuse_clients")).forms == ["sexual_exploitation"]
     assert assess(situation("documents_confiscated", forms_named=["domestic_servitude"])).forms == ["domestic_servitude"]
@@ -149,6 +161,8 @@ def test_a_manager_can_change_the_urgency_rules_in_yaml():
     (lambda d: d["urgency_rules"][0].update(when={"danger": True}), "unknown condition"),
     (lambda d: d.update(default_form="slavery"), "default_form"),
     (lambda d: d["dimension_present_when"].append({"strongest": 1}), "dimension_present_when"),
+    (lambda d: d.update(read_in_form={"organ_trade": {"coerced_to_stay": "organ_removal_coercion"}}), "read_in_form"),
+    (lambda d: d.update(read_in_form={"organ_removal": {"coerced": "organ_removal_coercion"}}), "unknown indicator"),
 ])
 def test_unusable_rules_are_refused_with_a_reason(change, problem):
     data = copy.deepcopy(_data())
