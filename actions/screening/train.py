@@ -101,12 +101,25 @@ def load_indicator_data(directory: Path = DATA_DIR, known: Optional[set[str]] = 
     for path in sorted(directory.glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         language = str(data.get("language") or path.stem)
-        for label, sentences in (data.get("indicators") or {}).items():
-            if known is not None and label not in known:
-                raise ValueError(f"{path.name}: unknown indicator id {label!r} (see CONTRACTS §4)")
-            examples += [Example(str(s).strip(), language, label) for s in sentences or [] if str(s).strip()]
+        for group, sentences in (data.get("indicators") or {}).items():
+            labels = group_labels(path.name, group, known)
+            examples += [Example(str(s).strip(), language, label)
+                         for s in sentences or [] if str(s).strip() for label in labels]
         examples += [Example(str(s).strip(), language, NONE) for s in data.get("none") or [] if str(s).strip()]
     return examples
+
+
+def group_labels(file_name: str, group: Any, known: Optional[set[str]], where: str = "") -> list[str]:
+    """The indicator ids a group of sentences teaches: one id, or "a+b" for sentences that show both.
+
+    A sentence showing two indicators at once (beaten for bringing too little: punished for the
+    quota AND violence) filed under one id would teach the model that its words mean only that one.
+    """
+    labels = str(group).split("+")
+    for label in labels:
+        if known is not None and label not in known:
+            raise ValueError(f"{file_name}: {where}unknown indicator id {label!r} (see CONTRACTS §4)")
+    return labels
 
 
 def load_danger_data(directory: Path = DATA_DIR, known: Optional[set[str]] = None) -> list[Example]:
@@ -125,11 +138,7 @@ def load_danger_data(directory: Path = DATA_DIR, known: Optional[set[str]] = Non
         if not isinstance(groups, dict):
             raise ValueError(f"{path.name}: danger_now must map an indicator id (or none) to sentences")
         for group, sentences in groups.items():
-            # "a+b": a story that shows two indicators at once (beaten, then locked in) teaches both.
-            labels = str(group).split("+")
-            for label in labels:
-                if known is not None and label not in known | {NONE}:
-                    raise ValueError(f"{path.name}: danger_now: unknown indicator id {label!r} (see CONTRACTS §4)")
+            labels = group_labels(path.name, group, None if known is None else known | {NONE}, "danger_now: ")
             examples += [Example(str(s).strip(), language, label, danger=True)
                          for s in sentences or [] if str(s).strip() for label in labels]
     return examples

@@ -67,3 +67,12 @@ def test_a_danger_story_grouped_under_two_indicators_teaches_both(tmp_path):
     with pytest.raises(ValueError, match="locked"):
         train.load_danger_data(write(tmp_path, text.replace("+movement_restricted", "+locked")),
                                known={"threats_or_violence", "movement_restricted"})
+
+
+def test_an_indicator_sentence_grouped_under_two_indicators_teaches_both(tmp_path):
+    text = "language: en\nindicators:\n  punished_for_quota+threats_or_violence:\n    - he beats us if we bring back too little\n"
+    examples = train.load_indicator_data(write(tmp_path, text), known={"punished_for_quota", "threats_or_violence"})
+    assert sorted(e.label for e in examples) == ["punished_for_quota", "threats_or_violence"]
+    with pytest.raises(ValueError, match="en.yml.*beaten"):
+        train.load_indicator_data(write(tmp_path, text.replace("+threats_or_violence", "+beaten")),
+                                  known={"punished_for_quota", "threats_or_violence"})
