@@ -63,15 +63,9 @@ _JOINERS = {
     "vi": ["và", "nhưng", "nhung", "vì", "rồi", "nên"],
     "ar": ["لكن", "ولكن", "ثم", "لأن", "لان", "بس"],
 }
-_JOINER = re.compile(
-    r"(?<=\S)\s+(?=(?:" + "|".join(sorted({re.escape(w) for ws in _JOINERS.values() for w in ws},
-                                          key=len, reverse=True)) + r")\s)",
-    re.IGNORECASE,
-)
-_STARTS_WITH_JOINER = re.compile(
-    r"^(?:" + "|".join(sorted({re.escape(w) for ws in _JOINERS.values() for w in ws}, key=len, reverse=True)) + r")\s",
-    re.IGNORECASE,
-)
+_JOINER_WORDS = "|".join(sorted({re.escape(w) for ws in _JOINERS.values() for w in ws}, key=len, reverse=True))
+_JOINER = re.compile(r"(?<=\S)\s+(?=(?:" + _JOINER_WORDS + r")\s)", re.IGNORECASE)
+_STARTS_WITH_JOINER = re.compile(r"^(?:" + _JOINER_WORDS + r")\s", re.IGNORECASE)
 _THAI = re.compile(r"[\u0E00-\u0E7F]")
 _THAI_BREAK = re.compile(r"\s+")
 # Arabic writes "and" / "so" (و / ف) joined to the next word, so the joiner list cannot see them:
