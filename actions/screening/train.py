@@ -112,8 +112,8 @@ def load_indicator_data(directory: Path = DATA_DIR, known: Optional[set[str]] = 
 def group_labels(file_name: str, group: Any, known: Optional[set[str]], where: str = "") -> list[str]:
     """The indicator ids a group of sentences teaches: one id, or "a+b" for sentences that show both.
 
-    A sentence showing two indicators at once (beaten for bringing too little: punished for the
-    quota AND violence) filed under one id would teach the model that its words mean only that one.
+    A story showing two indicators at once (beaten, then locked in by the boss) filed under one id
+    would teach the model that its words mean only that one.
     """
     labels = str(group).split("+")
     for label in labels:
