@@ -127,7 +127,7 @@ def is_meaningful(text: str) -> bool:
     if not words:
         return False
     letters = _letters(text)
-    if len(letters) < 3:
+    if len(letters) < 3 or len(set(letters)) < 3:  # "aaaa…", "hahaha", "kkkk": no language in them
         return False
     if all(_letters(w) in NEUTRAL_WORDS for w in words):
         return False

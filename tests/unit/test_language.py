@@ -18,7 +18,8 @@ def policy() -> LanguagePolicy:
     return LanguagePolicy(SUPPORTED_LANGUAGES, "en")
 
 
-@pytest.mark.parametrize("text", ["ok", "OK!", "👍", "👍👍🙏", "12345", "+34 600 000 000", "...", "si", "lol", ""])
+@pytest.mark.parametrize("text", ["ok", "OK!", "👍", "👍👍🙏", "12345", "+34 600 000 000", "...", "si", "lol", "",
+                                  "a" * 1990, "hahahaha", "kkkkkk"])
 def test_acknowledgements_numbers_and_emoji_are_not_meaningful(text):
     assert not is_meaningful(text)
 
