@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import yaml
 
@@ -161,9 +161,14 @@ def _holds(when: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
     return True
 
 
+def _in_play(found: Iterable[str], named: Sequence[str], catalogue: Catalogue) -> set[Optional[str]]:
+    """The forms the person's words name or these indicators anchor."""
+    return set(named) | {catalogue[i].anchors_form for i in found}
+
+
 def _read_in_form(evidence: dict[str, str], named: Sequence[str], catalogue: Catalogue, rules: Rules) -> dict[str, str]:
     """Common indicators renamed to their form's own counterpart where that form is in play (rules.yml)."""
-    in_play = set(named) | {catalogue[i].anchors_form for i in evidence}
+    in_play = _in_play(evidence, named, catalogue)
     result = dict(evidence)
     for form, pairs in rules.read_in_form.items():
         if form not in in_play:
@@ -177,7 +182,7 @@ def _read_in_form(evidence: dict[str, str], named: Sequence[str], catalogue: Cat
 
 def _out_of_context(found: Sequence[str], named: Sequence[str], catalogue: Catalogue, rules: Rules) -> list[str]:
     """The form-context indicators found while none of their forms is in play (rules.yml)."""
-    in_play = set(named) | {catalogue[i].anchors_form for i in found if i not in rules.form_context_indicators}
+    in_play = _in_play([i for i in found if i not in rules.form_context_indicators], named, catalogue)
     return [i for i in found if i in rules.form_context_indicators and not set(catalogue[i].forms) & in_play]
 
 

@@ -60,19 +60,11 @@ def test_the_repository_danger_data_names_only_catalogue_indicators_in_every_lan
     assert sum(e.label != train.NONE for e in examples) > len(examples) / 2
 
 
-def test_a_danger_story_grouped_under_two_indicators_teaches_both(tmp_path):
-    text = "language: en\ndanger_now:\n  threats_or_violence+movement_restricted:\n    - he beat her and locked her in the cellar\n"
-    examples = train.load_danger_data(write(tmp_path, text), known={"threats_or_violence", "movement_restricted"})
-    assert sorted(e.label for e in examples) == ["movement_restricted", "threats_or_violence"]
-    with pytest.raises(ValueError, match="locked"):
-        train.load_danger_data(write(tmp_path, text.replace("+movement_restricted", "+locked")),
-                               known={"threats_or_violence", "movement_restricted"})
-
-
-def test_an_indicator_sentence_grouped_under_two_indicators_teaches_both(tmp_path):
-    text = "language: en\nindicators:\n  punished_for_quota+threats_or_violence:\n    - he beats us if we bring back too little\n"
-    examples = train.load_indicator_data(write(tmp_path, text), known={"punished_for_quota", "threats_or_violence"})
-    assert sorted(e.label for e in examples) == ["punished_for_quota", "threats_or_violence"]
-    with pytest.raises(ValueError, match="en.yml.*beaten"):
-        train.load_indicator_data(write(tmp_path, text.replace("+threats_or_violence", "+beaten")),
-                                  known={"punished_for_quota", "threats_or_violence"})
+@pytest.mark.parametrize("section,load", [("danger_now", train.load_danger_data),
+                                          ("indicators", train.load_indicator_data)])
+def test_a_sentence_grouped_under_two_indicators_teaches_both(tmp_path, section, load):
+    text = f"language: en\n{section}:\n  threats_or_violence+movement_restricted:\n    - he beat her and locked her in the cellar\n"
+    known = {"threats_or_violence", "movement_restricted"}
+    assert sorted(e.label for e in load(write(tmp_path, text), known=known)) == ["movement_restricted", "threats_or_violence"]
+    with pytest.raises(ValueError, match="en.yml.*locked"):
+        load(write(tmp_path, text.replace("+movement_restricted", "+locked")), known=known)
