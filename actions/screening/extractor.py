@@ -46,8 +46,9 @@ CONTEXT_NONE = 0.5
 
 # Sentence and clause marks of the supported scripts (Latin, Cyrillic, Arabic, Thai, CJK-style).
 # A sentence mark stays with its clause: "?" is how people write a hypothetical ("can they keep
-# my passport?"), and the model has learnt it from the `none` examples.
-_BREAKS = re.compile(r"(?<=[.!?…؟])\s+|(?<=[。！？])|[;:\n\r؛]+|[,،、]+|\s[-–—]+\s|[()]")
+# my passport?"), and the model has learnt it from the `none` examples. A comma or colon between
+# digits is part of a number or a time ("15,000 baht", "10:30"), not a clause mark.
+_BREAKS = re.compile(r"(?<=[.!?…؟])\s+|(?<=[。！？])|[;\n\r؛]+|(?:(?<!\d)[:,،、]+|[:,،、]+(?!\d))|\s[-–—]+\s|[()]")
 # Words that join two clauses, per supported language. A clause is cut before them and they stay
 # at the start of the next clause, so "and"/"but" remain visible to the model.
 _JOINERS = {
@@ -250,11 +251,15 @@ def admissible(probabilities: np.ndarray, classes: list[str], none_ratio: float)
 
 
 def read_in_context(probabilities: np.ndarray, classes: list[str], none_ratio: float, runs: list[Span]) -> np.ndarray:
-    """Admissible probabilities, also 0 for a joined fragment that the words before it deny (see FRAGMENT_NONE)."""
+    """Admissible probabilities, 0 for a piece with no letters ("15,000" between Thai clauses: the
+    runs that hold it say what it is about) and for a joined fragment that the words before it deny
+    (see FRAGMENT_NONE)."""
     counted = admissible(probabilities, classes, none_ratio).copy()
     if NONE not in classes or len(runs) < 2:
         return counted
     none = classes.index(NONE)
+    letterless = [i for i, run in enumerate(runs) if not any(ch.isalpha() for ch in run.text)]
+    counted[np.ix_(letterless, [k for k in range(len(classes)) if k != none])] = 0.0
     nothing = probabilities[:, none]
     quiet = (probabilities < max(none_ratio, 1.0) * nothing[:, None]) & (nothing[:, None] >= CONTEXT_NONE)
     for i, run in enumerate(runs):

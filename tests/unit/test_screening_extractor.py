@@ -19,6 +19,11 @@ def test_clauses_split_on_sentences_commas_and_joining_words_keeping_question_ma
         "hola", "el encargado tiene mi pasaporte", "y dice que le debo 3000.50 euros", "no me dejan salir?"]
 
 
+def test_a_comma_or_colon_inside_a_number_or_a_time_does_not_cut_the_clause():
+    assert texts("they promised 15,000 a month: work from 6:30 to 22:00, no day off") == [
+        "they promised 15,000 a month", "work from 6:30 to 22:00", "no day off"]
+
+
 def test_thai_clauses_split_on_spaces_and_arabic_on_its_own_comma():
     assert texts("ฉันทำงานในโรงงาน นายจ้างยึดพาสปอร์ต ไม่ให้ออกไปไหน") == [
         "ฉันทำงานในโรงงาน", "นายจ้างยึดพาสปอร์ต", "ไม่ให้ออกไปไหน"]
@@ -167,6 +172,16 @@ def test_a_joined_fragment_does_not_count_when_the_words_before_it_deny_it():
     assert counted[2, 0] == 0.0  # "and my passport" shares "I have" with the clause before it
     assert counted[2, 1] == probabilities[2, 1]  # `none` itself is never removed
     assert probabilities[2, 0] == 0.55  # the caller's probabilities are left as they were
+
+
+def test_a_piece_without_letters_counts_only_through_the_runs_that_hold_it():
+    runs = spans_of("นายหน้าบอกได้เดือนละ 15,000 ตอนนี้7เดือนไม่ได้เงิน")  # [broker said], [15,000], [now 7 months unpaid]
+    classes = ["debt_bondage", "none"]
+    probabilities = np.full((len(runs), 2), [0.6, 0.3])
+    counted = read_in_context(probabilities, classes, 1.0, runs)
+    letterless = [i for i, run in enumerate(runs) if run.text == "15,000"]
+    assert letterless and all(counted[i, 0] == 0.0 for i in letterless)
+    assert all(counted[i, 0] == 0.6 for i in range(len(runs)) if i not in letterless)
 
 
 def test_a_statement_beside_ordinary_words_still_counts():

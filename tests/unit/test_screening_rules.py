@@ -122,6 +122,18 @@ def test_being_forced_to_go_on_in_an_organ_case_is_organ_removal_coercion():
     assert [i["id"] for i in assess(situation("coerced_to_stay")).indicators] == ["coerced_to_stay"]
 
 
+def test_job_readings_in_an_organ_case_are_read_as_the_organ_list():
+    organ = assess(situation("organ_procurer", "deceived_recruitment", "recruitment_fee", "forced_medical_testing"))
+    assert {i["id"] for i in organ.indicators} == {"organ_procurer", "organ_removal_deception", "organ_removal_coercion"}
+    assert organ.forms == ["organ_removal"]
+    # Two readings landing on one organ indicator keep the first words found, not both.
+    evidence = {i["id"]: i["evidence"] for i in organ.indicators}
+    assert evidence["organ_removal_coercion"] == "words for forced_medical_testing"
+    # Outside an organ case each stays what it is.
+    job = assess(situation("deceived_recruitment", "recruitment_fee", "forced_medical_testing"))
+    assert {i["id"] for i in job.indicators} == {"deceived_recruitment", "recruitment_fee", "forced_medical_testing"}
+
+
 def test_forms_come_from_their_own_indicators_then_named_settings_then_the_default():
     assert assess(situation("cannot_refuse_clients")).forms == ["sexual_exploitation"]
     assert assess(situation("documents_confiscated", forms_named=["domestic_servitude"])).forms == ["domestic_servitude"]
