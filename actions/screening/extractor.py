@@ -153,12 +153,28 @@ def _cut(text: str, start: int, end: int, pattern: re.Pattern) -> list[tuple[int
     return pieces
 
 
+def _cut_at_joiners(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Cut before joining words, but never leave a single word alone before one.
+
+    The joiner list serves every language at once, and a short word can join in one and not in
+    another: Portuguese "e" (and) is Romanian "e" (is), so "pasaportul e la mine" (the passport is
+    with me) would leave "pasaportul" alone, read as a confiscated passport.
+    """
+    pieces: list[tuple[int, int]] = []
+    for s, e in _cut(text, start, end, _JOINER):
+        if pieces and len(text[pieces[-1][0]:pieces[-1][1]].split()) < 2:
+            pieces[-1] = (pieces[-1][0], e)
+        else:
+            pieces.append((s, e))
+    return pieces
+
+
 def split_clauses(text: str) -> list[Span]:
     """The clauses of a text, in order, with their positions in it."""
     text = unicodedata.normalize("NFC", text)
     spans: list[Span] = []
     for start, end in _cut(text, 0, len(text), _BREAKS):
-        for s, e in _cut(text, start, end, _JOINER):
+        for s, e in _cut_at_joiners(text, start, end):
             piece = text[s:e]
             # Thai separates clauses and sentences with spaces, not punctuation.
             if _THAI.search(piece):

@@ -13,6 +13,7 @@ CUES = load_cues()
     "tengo 15 años", "una niña de 14 años", "es menor de edad", "j'ai 17 ans", "uma aluna de 14 anos",
     "am 15 ani", "мне 16", "ей 16", "мені 16", "umur 14", "13 years old po siya", "em 17 tuoi",
     "عمري 14", "หนูอายุ15ค่ะ", "หนูอายุ๑๕", "an underage girl", "the kids sell tissues",
+    "ana bnt 16 3am", "3omri 15", "hiya 9asra",  # Arabic in Latin letters ("arabizi")
 ])
 def test_a_possible_child_is_presumed_a_child(text):
     assert CUES.minor(text) is True
@@ -27,6 +28,7 @@ def test_a_stated_adult_age_is_an_adult(text):
 @pytest.mark.parametrize("text", [
     "I have worked here 3 years", "they owe me 5 months of pay", "I work 16 hours a day",
     "trabajo aquí hace 3 años", "we are 12 in one room", "3000 euros for the trip",
+    "khdamt 3 snin", "I finish at 12 3am", "kan 3andi 2 3am f lkhadma",
 ])
 def test_durations_amounts_and_counts_are_not_ages(text):
     assert CUES.minor(text) is None
@@ -40,6 +42,7 @@ def test_durations_amounts_and_counts_are_not_ages(text):
     ("they want me to sell my kidney", "organ_removal"),
     ("the kids beg at the traffic lights", "forced_begging_criminality"),
     ("ขายไตที่ต่างประเทศ", "organ_removal"),
+    ("bba bgha yzowjni b wa7d ra9el", "forced_marriage"),
 ])
 def test_settings_name_their_form(text, form):
     assert form in CUES.forms(text)

@@ -19,6 +19,13 @@ def test_clauses_split_on_sentences_commas_and_joining_words_keeping_question_ma
         "hola", "el encargado tiene mi pasaporte", "y dice que le debo 3000.50 euros", "no me dejan salir?"]
 
 
+def test_a_single_word_is_never_left_alone_before_a_joining_word():
+    # Romanian "e" is "is", Portuguese "e" is "and": "the passport is with me" stays one clause.
+    assert texts("buna, pasaportul e la mine si sunt platit la timp") == [
+        "buna", "pasaportul e la mine", "si sunt platit la timp"]
+    assert texts("he hit me and took my passport") == ["he hit me", "and took my passport"]
+
+
 def test_a_comma_or_colon_inside_a_number_or_a_time_does_not_cut_the_clause():
     assert texts("they promised 15,000 a month: work from 6:30 to 22:00, no day off") == [
         "they promised 15,000 a month", "work from 6:30 to 22:00", "no day off"]
