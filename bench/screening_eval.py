@@ -1,7 +1,7 @@
 """Screening quality per language on the held-out narratives of tests/screening_eval (never trained on).
 
 Usage: .venv/bin/python bench/screening_eval.py [--cases tests/screening_eval] [--model PATH] [--json]
-       [--check]
+       [--check] [--by language|batch]
 
 Every narrative goes through the batch CLI (`python -m actions.screening`, CONTRACTS §7) exactly as
 an integration would send it. Reported per language and overall:
@@ -10,6 +10,8 @@ an integration would send it. Reported per language and overall:
 - urgency accuracy (exact match with the labelled urgency);
 - needs-human scored low: narratives labelled high or emergency that the screening called low;
 - minor accuracy (informative: the labels mark a child, a clear adult or unknown).
+--by batch reports per batch of narratives instead (each case's `batch`: when and how it was written,
+docs/dev/screening.md), to tell the batches that guided changes from the ones that never did.
 --check exits 1 unless indicator P and R >= 0.80, form recall >= 0.90, urgency accuracy >= 0.80
 and no needs-human narrative is scored low (the targets of issue 4).
 """
@@ -76,19 +78,19 @@ def score(pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
     }
 
 
-def report(cases: list[dict[str, Any]], outputs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Measures per language and overall ("all")."""
-    by_language: dict[str, list] = defaultdict(list)
+def report(cases: list[dict[str, Any]], outputs: list[dict[str, Any]], by: str = "language") -> dict[str, dict[str, Any]]:
+    """Measures per language (or per batch) and overall ("all")."""
+    groups: dict[str, list] = defaultdict(list)
     for case, out in zip(cases, outputs):
-        by_language[case["language"]].append((case, out))
-    table = {lang: score(pairs) for lang, pairs in sorted(by_language.items())}
+        groups[str(case.get(by, "?"))].append((case, out))
+    table = {name: score(pairs) for name, pairs in sorted(groups.items())}
     table["all"] = score(list(zip(cases, outputs)))
     return table
 
 
 def render(table: dict[str, dict[str, Any]]) -> str:
     """A plain-text table."""
-    head = f"{'lang':<5} {'cases':>5} {'ind P':>6} {'ind R':>6} {'form R':>7} {'urg acc':>8} {'high->low':>9} {'minor':>6}"
+    head = f"{'group':<5} {'cases':>5} {'ind P':>6} {'ind R':>6} {'form R':>7} {'urg acc':>8} {'high->low':>9} {'minor':>6}"
     rows = [head, "-" * len(head)]
     for lang, m in table.items():
         rows.append(f"{lang:<5} {m['cases']:>5} {m['indicator_precision']:>6.2f} {m['indicator_recall']:>6.2f} "
@@ -109,11 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "screening.joblib")
     parser.add_argument("--json", action="store_true", help="print the measures as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 unless the targets of issue 4 are met")
+    parser.add_argument("--by", choices=("language", "batch"), default="language", help="rows per language or per batch")
     args = parser.parse_args(argv)
     cases = load_cases(args.cases)
     if not cases:
         raise SystemExit(f"no evaluation narratives in {args.cases}")
-    table = report(cases, screen_with_cli(cases, args.model))
+    table = report(cases, screen_with_cli(cases, args.model), args.by)
     print(json.dumps(table, indent=2) if args.json else render(table))
     if args.check and not meets_targets(table["all"]):
         print("targets not met: " + ", ".join(f"{k} >= {v}" for k, v in TARGETS.items())

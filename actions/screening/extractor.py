@@ -74,7 +74,12 @@ _THAI_BREAK = re.compile(r"\s+")
 # start with the letter ("وين", "فيه") are left alone; a cut too many costs nothing, because runs
 # of neighbouring clauses are scored together.
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
-_ARABIC_JOINED = re.compile(r"(?<=[\u0600-\u06FF])\s+(?=[وف][\u0600-\u06FF]{4,})")
+# Short words are cut before too when they open a clause: a negation or a pronoun after "and"
+# ("وما عطاني راتب", "ومش راضي", "ولا", "وكل", "وهو") starts a new fact ("the sponsor took my passport
+# | and has not paid me"), and two facts in one clause share one probability between them.
+_ARABIC_CLAUSE_OPENERS = "ما|مش|مو|لا|لم|لن|كل|هو|هي|هم|انا|أنا|لما|بعدين"
+_ARABIC_JOINED = re.compile(r"(?<=[\u0600-\u06FF])\s+(?=[وف](?:[\u0600-\u06FF]{4,}|(?:"
+                            + _ARABIC_CLAUSE_OPENERS + r")(?![\u0600-\u06FF])))")
 _WORDY = re.compile(r"\w", re.UNICODE)
 
 

@@ -165,6 +165,9 @@ def test_the_trained_model_averages_tfidf_and_sentence_vectors_with_calibrated_w
 def test_arabic_clauses_split_before_long_words_joined_to_and_or_so():
     text = "المسؤول ياخد الفلوس كاملين وكيهددها يصيفط تصاورها لعائلتها وين نروح"
     assert texts(text) == ["المسؤول ياخد الفلوس كاملين", "وكيهددها يصيفط تصاورها لعائلتها وين نروح"]
+    # "and" before a negation opens a new fact: the passport, then the pay.
+    assert texts("الكفيل ماخذ جوازي وما عطاني راتب من سبع شهور") == ["الكفيل ماخذ جوازي", "وما عطاني راتب من سبع شهور"]
+    assert texts("وين وفي ومن") == ["وين وفي ومن"]  # short words that merely start with the letter
 
 
 def spans_of(text: str) -> list:
