@@ -83,7 +83,8 @@ def report(cases: list[dict[str, Any]], outputs: list[dict[str, Any]], by: str =
     groups: dict[str, list] = defaultdict(list)
     for case, out in zip(cases, outputs):
         groups[str(case.get(by, "?"))].append((case, out))
-    table = {name: score(pairs) for name, pairs in sorted(groups.items())}
+    # Batch 10 after batch 9, not after batch 1.
+    table = {name: score(groups[name]) for name in sorted(groups, key=lambda name: (len(name), name))}
     table["all"] = score(list(zip(cases, outputs)))
     return table
 
@@ -92,8 +93,8 @@ def render(table: dict[str, dict[str, Any]]) -> str:
     """A plain-text table."""
     head = f"{'group':<5} {'cases':>5} {'ind P':>6} {'ind R':>6} {'form R':>7} {'urg acc':>8} {'high->low':>9} {'minor':>6}"
     rows = [head, "-" * len(head)]
-    for lang, m in table.items():
-        rows.append(f"{lang:<5} {m['cases']:>5} {m['indicator_precision']:>6.2f} {m['indicator_recall']:>6.2f} "
+    for name, m in table.items():
+        rows.append(f"{name:<5} {m['cases']:>5} {m['indicator_precision']:>6.2f} {m['indicator_recall']:>6.2f} "
                     f"{m['form_recall']:>7.2f} {m['urgency_accuracy']:>8.2f} {m['needs_human_scored_low']:>9} "
                     f"{m['minor_accuracy']:>6.2f}")
     return "\n".join(rows)
