@@ -45,6 +45,15 @@ NLU_DATA_DIR = PROJECT_ROOT / "nlu_data"
 _ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 SWITCH_RUN = 2  # consecutive clear messages in another language before the reply language follows
 
+# Arabizi (Arabic typed in Latin letters, common on cheap phones and in the Maghreb) uses a lone
+# digit for an Arabic letter: "3andi", "ma3a", "7abibi", "5ad", "l9ehra". lingua knows no arabizi
+# and called such messages Tagalog or English. 2 (hamza) and 8 are left out: Indonesian doubles
+# words with 2 ("temen2") and English texting writes "l8r". Numbers with units ("17ans", "5am") are
+# not letters.
+_ARABIZI_LETTER = re.compile(r"(?<![0-9])(?:(?<=[a-z])[35679](?=[a-z])|\b[35679](?=[a-z]{2}))(?![0-9])")
+_NUMBER_WITH_UNIT = re.compile(r"^\d+(am|pm|st|nd|rd|th|hr|hrs|min|mins|kg|km|yo|ans|eme|er|ere|thn|jt)$")
+ARABIZI_SURE = 2  # words with an Arabic-letter digit before a message is taken as Arabic
+
 
 @dataclass(frozen=True)
 class LanguageState:
@@ -134,6 +143,16 @@ def is_meaningful(text: str) -> bool:
     return True
 
 
+def arabizi_marks(text: str) -> int:
+    """How many words of a text use a digit as an Arabic letter (arabizi), acronyms aside."""
+    words = re.findall(r"[^\W_]+", text)
+    return sum(
+        1 for word in words
+        if not word.isupper() and not _NUMBER_WITH_UNIT.match(word.lower())
+        and _ARABIZI_LETTER.search(word.lower())
+    )
+
+
 def _is_single_name_like(text: str) -> bool:
     """A lone capitalised Latin word such as 'Maria': likely a name, not a language signal."""
     words = _words(text)
@@ -153,17 +172,22 @@ class LanguagePolicy:
         """The most likely language code of a text and its confidence (None if unknown).
 
         An unsupported language wins only when lingua is clearly sure of it; otherwise lingua's
-        confidences for the supported languages are blended with the phrasing model's.
+        confidences for the supported languages are blended with the phrasing model's. Arabizi is
+        Arabic; with one arabizi word only the phrasing model (which has seen arabizi) is asked.
         """
+        marks = arabizi_marks(text) if "ar" in self.supported else 0
+        if marks >= ARABIZI_SURE:
+            return "ar", 0.9
         values = self.detector.compute_language_confidence_values(text)
         lingua = {_iso(v.language): float(v.value) for v in values}
         best_other = max((c for c in lingua if c not in self.supported), key=lingua.get, default=None)
         best_supported = max((lingua.get(c, 0.0) for c in self.supported), default=0.0)
-        if best_other and lingua[best_other] >= OTHER_THRESHOLD and lingua[best_other] > 2 * best_supported:
+        if not marks and best_other and lingua[best_other] >= OTHER_THRESHOLD and lingua[best_other] > 2 * best_supported:
             return best_other, lingua[best_other]
         probabilities = self.phrasing.predict_proba([text])[0]
+        weight = 1.0 if marks else PHRASING_WEIGHT
         blended = {
-            code: PHRASING_WEIGHT * float(p) + (1 - PHRASING_WEIGHT) * lingua.get(code, 0.0)
+            code: weight * float(p) + (1 - weight) * lingua.get(code, 0.0)
             for code, p in zip(self.phrasing.classes_, probabilities)
         }
         code = max(blended, key=blended.get)

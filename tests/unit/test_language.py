@@ -43,6 +43,25 @@ def test_first_meaningful_message_chooses_the_language(policy, text, expected):
     assert state.language == expected and state.locked
 
 
+@pytest.mark.parametrize("text", [
+    "salam, ana bnt 3andi 16 3am w baba bgha yzawejni m3a wahed 3ando 45 3am, ma bghitch",
+    "7abibi ana khayfa, el kafil 5ad el bassbor w ma bi5alini at7arak",
+    "ana 3omri 16 sana w bghaw yzawjouni b l9ehra",
+])
+def test_arabic_typed_in_latin_letters_with_digits_is_answered_in_arabic(policy, text):
+    assert policy.observe(policy.initial(), text).language == "ar"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("i start at 5am and finish at 9pm, 7 days a week", "en"),
+    ("gaji ga dibayar2 udh 4 bln, temen2 juga", "id"),
+    ("jai 17ans et je travaille de 6h a 23h", "fr"),
+    ("see u l8r, the P3MI agency has my papers", "en"),
+])
+def test_times_ages_and_doubled_words_with_digits_are_not_taken_for_arabizi(policy, text, expected):
+    assert policy.observe(policy.initial(), text).language == expected
+
+
 @pytest.mark.parametrize("noise", ["ok", "👍", "42", "Maria", "Ahmed", "thanks", "si"])
 def test_a_chosen_language_is_not_flipped_by_acknowledgements_numbers_or_names(policy, noise):
     state = policy.observe(policy.initial(), "necesito ayuda, mi jefe no me paga")
