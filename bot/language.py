@@ -182,7 +182,9 @@ class LanguagePolicy:
         lingua = {_iso(v.language): float(v.value) for v in values}
         best_other = max((c for c in lingua if c not in self.supported), key=lingua.get, default=None)
         best_supported = max((lingua.get(c, 0.0) for c in self.supported), default=0.0)
-        if not marks and best_other and lingua[best_other] >= OTHER_THRESHOLD and lingua[best_other] > 2 * best_supported:
+        sure_of_other = best_other is not None and lingua[best_other] >= OTHER_THRESHOLD \
+            and lingua[best_other] > 2 * best_supported
+        if sure_of_other and not marks:
             return best_other, lingua[best_other]
         probabilities = self.phrasing.predict_proba([text])[0]
         weight = 1.0 if marks else PHRASING_WEIGHT
