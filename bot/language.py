@@ -145,12 +145,8 @@ def is_meaningful(text: str) -> bool:
 
 def arabizi_marks(text: str) -> int:
     """How many words of a text use a digit as an Arabic letter (arabizi), acronyms aside."""
-    words = re.findall(r"[^\W_]+", text)
-    return sum(
-        1 for word in words
-        if not word.isupper() and not _NUMBER_WITH_UNIT.match(word.lower())
-        and _ARABIZI_LETTER.search(word.lower())
-    )
+    lowered = [word.lower() for word in re.findall(r"[^\W_]+", text) if not word.isupper()]
+    return sum(1 for word in lowered if not _NUMBER_WITH_UNIT.match(word) and _ARABIZI_LETTER.search(word))
 
 
 def _is_single_name_like(text: str) -> bool:

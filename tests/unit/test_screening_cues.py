@@ -13,7 +13,8 @@ CUES = load_cues()
     "tengo 15 años", "una niña de 14 años", "es menor de edad", "j'ai 17 ans", "uma aluna de 14 anos",
     "am 15 ani", "мне 16", "ей 16", "мені 16", "umur 14", "13 years old po siya", "em 17 tuoi",
     "عمري 14", "หนูอายุ15ค่ะ", "หนูอายุ๑๕", "an underage girl", "the kids sell tissues",
-    "ana bnt 16 3am", "3omri 15", "hiya 9asra", "salam, ana bnt 3andi 16 3am w baba bgha yzawejni",  # Arabic in Latin letters ("arabizi")
+    "ana bnt 16 3am", "3omri 15", "hiya 9asra",  # Arabic in Latin letters ("arabizi")
+    "salam, ana bnt 3andi 16 3am w baba bgha yzawejni",
 ])
 def test_a_possible_child_is_presumed_a_child(text):
     assert CUES.minor(text) is True
