@@ -45,6 +45,7 @@ class Rules:
     child_only_indicators: frozenset[str]
     form_context_indicators: frozenset[str]
     read_in_form: Mapping[str, Mapping[str, str]]
+    also_in_form: Mapping[str, Mapping[str, str]]
     default_form: str
     needs: Mapping[str, Mapping[str, Any]]
     max_questions: Mapping[str, int]
@@ -122,16 +123,22 @@ def parse_rules(data: Mapping) -> Rules:
     needs = {name: dict(when or {}) for name, when in (data.get("needs") or {}).items()}
     for name, when in needs.items():
         _check_conditions(f"need {name}", when)
-    read_in_form = {form: dict(pairs or {}) for form, pairs in (data.get("read_in_form") or {}).items()}
-    if set(read_in_form) - set(FORMS):
-        raise RulesError(f"rules.yml: read_in_form names forms {sorted(set(read_in_form) - set(FORMS))}; use {FORMS}")
-    known = {i for ids in CONTRACT_IDS.values() for i in ids}
-    unknown = {i for pairs in read_in_form.values() for pair in pairs.items() for i in pair} - known
-    if unknown:
-        raise RulesError(f"rules.yml: read_in_form: unknown indicator ids {sorted(unknown)} (CONTRACTS §4)")
+    read_in_form, also_in_form = (_form_pairs(data, key) for key in ("read_in_form", "also_in_form"))
     return Rules(tuple(urgency_rules), combos, needs_by_age, frozenset(data.get("child_only_indicators") or ()),
-                 frozenset(data.get("form_context_indicators") or ()), read_in_form, data["default_form"], needs,
-                 dict(data.get("max_questions") or {}))
+                 frozenset(data.get("form_context_indicators") or ()), read_in_form, also_in_form,
+                 data["default_form"], needs, dict(data.get("max_questions") or {}))
+
+
+def _form_pairs(data: Mapping, key: str) -> dict[str, dict[str, str]]:
+    """A rules.yml mapping of form -> {indicator: indicator}, with forms and ids checked."""
+    pairs_by_form = {form: dict(pairs or {}) for form, pairs in (data.get(key) or {}).items()}
+    if set(pairs_by_form) - set(FORMS):
+        raise RulesError(f"rules.yml: {key} names forms {sorted(set(pairs_by_form) - set(FORMS))}; use {FORMS}")
+    known = {i for ids in CONTRACT_IDS.values() for i in ids}
+    unknown = {i for pairs in pairs_by_form.values() for pair in pairs.items() for i in pair} - known
+    if unknown:
+        raise RulesError(f"rules.yml: {key}: unknown indicator ids {sorted(unknown)} (CONTRACTS §4)")
+    return pairs_by_form
 
 
 @lru_cache(maxsize=4)
@@ -167,8 +174,13 @@ def _in_play(found: Iterable[str], named: Sequence[str], catalogue: Catalogue) -
 
 
 def _read_in_form(evidence: dict[str, str], named: Sequence[str], catalogue: Catalogue, rules: Rules) -> dict[str, str]:
-    """Common indicators renamed to their form's own counterpart where that form is in play (rules.yml)."""
-    in_play = _in_play(evidence, named, catalogue)
+    """Indicators read in the form in play (rules.yml): renamed to the form's own counterpart
+    (`read_in_form`), or also counted as one (`also_in_form`), on the same words.
+
+    Only indicators that stand on their own put a form in play: a form-context one (crying) could
+    otherwise make a farm story a marriage and rename what it says.
+    """
+    in_play = _in_play([i for i in evidence if i not in rules.form_context_indicators], named, catalogue)
     result = dict(evidence)
     for form, pairs in rules.read_in_form.items():
         if form not in in_play:
@@ -177,6 +189,11 @@ def _read_in_form(evidence: dict[str, str], named: Sequence[str], catalogue: Cat
             if common in result and own in catalogue:
                 words = result.pop(common)
                 result[own] = result.get(own) or words
+    for form, pairs in rules.also_in_form.items():
+        if form in in_play:
+            for found, also in pairs.items():
+                if found in result and also in catalogue:
+                    result[also] = result.get(also) or result[found]
     return result
 
 

@@ -59,8 +59,13 @@ class Indicator:
 
     @property
     def anchors_form(self) -> str | None:
-        """The form this indicator names by itself (None for the common indicators)."""
-        return GROUP_FORM.get(self.group)
+        """The form this indicator names by itself: its group's, unless it points to other forms too.
+
+        Living with co-workers is in the begging list, but workers housed on a farm or girls in
+        one flat show it as well; alone it must not call a farm case forced begging.
+        """
+        form = GROUP_FORM.get(self.group)
+        return form if form is not None and set(self.forms) == {form} else None
 
 
 @dataclass(frozen=True)

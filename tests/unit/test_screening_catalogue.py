@@ -48,6 +48,12 @@ def test_every_form_has_indicators_and_the_form_lists_anchor_their_form():
     assert CATALOGUE["documents_confiscated"].anchors_form is None
 
 
+def test_living_with_co_workers_does_not_name_forced_begging_by_itself():
+    """Workers housed together on a farm or in one flat show it too (it points to three forms)."""
+    assert CATALOGUE["lives_with_coworkers"].anchors_form is None
+    assert CATALOGUE["punished_for_quota"].anchors_form == "forced_begging_criminality"
+
+
 @pytest.mark.parametrize("code", SUPPORTED_LANGUAGES)
 def test_every_indicator_has_a_question_and_a_label_in_every_language(code):
     responses = LOCALES[code].responses

@@ -175,6 +175,7 @@ def test_a_manager_can_change_the_urgency_rules_in_yaml():
     (lambda d: d["dimension_present_when"].append({"strongest": 1}), "dimension_present_when"),
     (lambda d: d.update(read_in_form={"organ_trade": {"coerced_to_stay": "organ_removal_coercion"}}), "read_in_form"),
     (lambda d: d.update(read_in_form={"organ_removal": {"coerced": "organ_removal_coercion"}}), "unknown indicator"),
+    (lambda d: d.update(also_in_form={"marriage": {"threats_or_violence": "family_violence"}}), "also_in_form"),
 ])
 def test_unusable_rules_are_refused_with_a_reason(change, problem):
     data = copy.deepcopy(_data())
@@ -190,3 +191,30 @@ def test_words_that_read_as_exploitation_without_a_named_indicator_are_medium_no
 
 def test_unnamed_signs_do_not_change_a_case_whose_indicators_are_known():
     assert assess(situation("documents_confiscated", unnamed_signs=True)).urgency == "high"
+
+
+def test_a_farm_case_with_workers_housed_together_is_forced_labour_not_begging():
+    farm = assess(situation("excessive_hours", "lives_with_coworkers"))
+    assert farm.forms == ["forced_labour"]
+    begging = assess(situation("punished_for_quota", "lives_with_coworkers"))
+    assert begging.forms == ["forced_begging_criminality"]
+
+
+def test_violence_in_a_forced_marriage_story_is_also_family_violence_on_the_same_words():
+    result = assess(Situation(indicators=[Evidence("marriage_without_consent", "i dont want him"),
+                                          Evidence("threats_or_violence", "my brother slapped me")]))
+    found = {i["id"]: i["evidence"] for i in result.indicators}
+    assert found["family_violence"] == found["threats_or_violence"] == "my brother slapped me"
+    farm = assess(situation("excessive_hours", "threats_or_violence"))
+    assert "family_violence" not in {i["id"] for i in farm.indicators}
+
+
+def test_being_made_to_stay_in_a_forced_marriage_is_read_as_no_consent_not_a_job_to_quit():
+    result = assess(situation("marriage_payment", "coerced_to_stay"))
+    assert {i["id"] for i in result.indicators} == {"marriage_payment", "marriage_without_consent"}
+    assert "coerced_to_stay" in {i["id"] for i in assess(situation("wages_withheld", "coerced_to_stay")).indicators}
+
+
+def test_crying_alone_does_not_put_a_marriage_in_play_and_rename_a_farm_story():
+    result = assess(situation("distress_signs", "coerced_to_stay", "excessive_hours"))
+    assert "coerced_to_stay" in {i["id"] for i in result.indicators}
