@@ -363,6 +363,7 @@ def calibrate(indicator_examples: list[Example], danger_examples: list[Example],
     sentence_vectors = vectors.texts([e.text for e in everything])
     story_order = list(range(len(stories)))
     random.Random(SEED + 1).shuffle(story_order)  # its own generator: the sentence folds stay as they were
+    lessons = [narrative_examples([stories[k]]) for k in story_order]  # each story cut once, not once per fold
     truths, runs, tfidf_matrices, vector_matrices, classes, danger_truths, danger_scores = [], [], [], [], None, [], []
     for fold in range(FOLDS):
         held = {order[i] for i in range(fold, len(order), FOLDS)}
@@ -370,7 +371,7 @@ def calibrate(indicator_examples: list[Example], danger_examples: list[Example],
         train = [e for k, e in enumerate(everything) if k not in held]
         test = [e for k, e in enumerate(everything) if k in held]
         held_stories = [stories[story_order[i]] for i in range(fold, len(stories), FOLDS)]
-        told = narrative_examples(stories[story_order[i]] for i in range(len(stories)) if i % FOLDS != fold)
+        told = [e for i, lesson in enumerate(lessons) if i % FOLDS != fold for e in lesson]
         labels = [everything[k].label for k in taught] + [e.label for e in told]
         indicator_model = fit(build_pipeline(), [everything[k].text for k in taught] + [e.text for e in told], labels)
         told_vectors = vectors.texts([e.text for e in told]) if told else np.zeros((0, sentence_vectors.shape[1]))

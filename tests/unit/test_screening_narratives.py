@@ -1,9 +1,11 @@
 """Training narratives: quoted evidence teaches its clause, the rest of the message teaches `none`."""
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from actions.screening import narratives, train
 from actions.screening.catalogue import load_catalogue
@@ -75,10 +77,6 @@ def test_no_training_narrative_copies_a_held_out_evaluation_case():
     Messages of one kind resemble each other (the same question about a passport, ratio up to
     0.65 between independent writers); a copy or a light edit of one is well above 0.8.
     """
-    import difflib
-
-    import yaml
-
     evaluation: dict[str, list[str]] = {}
     for path in (Path(__file__).resolve().parent.parent / "screening_eval").glob("*.yml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
