@@ -78,6 +78,10 @@ INDICATOR_BETA = 1.2
 # the emergency script, while a missed one is still "high" and goes to a person; in a
 # conversation the in_danger_now intent (NLU, with its own safety floor) catches danger first.
 DANGER_BETA = 0.5
+# The training narratives are not labelled for danger now, so only the filler of those that show
+# no sign of it teaches the danger model what is no emergency ("I'm in Portugal, my passport is
+# with me" was read as danger: danger cries are short, and so is filler).
+DANGER_SIGNS = frozenset({"threats_or_violence", "movement_restricted", "threats_to_family", "unaware_of_location"})
 # Intents whose examples never describe an indicator: safe extra `none` examples, capped per
 # language so chit-chat does not outweigh the screening sentences.
 NONE_INTENTS = ("greet", "goodbye", "affirm", "deny", "thanks", "bot_challenge", "change_language",
@@ -346,6 +350,11 @@ def narrative_examples(stories: Iterable[Narrative]) -> list[Example]:
     return [Example(text, story.language, label) for story in stories for text, label in labelled_runs(story)]
 
 
+def calm_runs(lessons: Iterable[list[Example]]) -> list[Example]:
+    """The `none` runs of narratives with no sign of danger, as danger-now negatives."""
+    return [e for lesson in lessons if not {x.label for x in lesson} & DANGER_SIGNS for e in lesson if e.label == NONE]
+
+
 def calibrate(indicator_examples: list[Example], danger_examples: list[Example],
               vectors: SentenceVectors, stories: Sequence[Narrative] = ()) -> dict[str, Any]:
     """Thresholds and model weights for indicators and for danger now, from narratives of held-out folds.
@@ -376,7 +385,8 @@ def calibrate(indicator_examples: list[Example], danger_examples: list[Example],
         indicator_model = fit(build_pipeline(), [everything[k].text for k in taught] + [e.text for e in told], labels)
         told_vectors = vectors.texts([e.text for e in told]) if told else np.zeros((0, sentence_vectors.shape[1]))
         vector_model = build_vector_model().fit(np.vstack([sentence_vectors[taught], told_vectors]), np.asarray(labels))
-        danger_model = fit(build_pipeline(), [e.text for e in train], [int(e.danger) for e in train])
+        calm = calm_runs(lesson for i, lesson in enumerate(lessons) if i % FOLDS != fold)
+        danger_model = fit(build_pipeline(), [e.text for e in train + calm], [int(e.danger) for e in train + calm])
         made_up = made_up_narratives([e for e in test if teaches_indicators(e)], rng) + \
             [(story.text, story.indicators, False) for story in held_stories]
         fold_runs = story_runs([s[0] for s in made_up])
@@ -452,13 +462,14 @@ def train(out: Path = MODEL_PATH, force: bool = False, log=print) -> Optional[di
     thresholds = calibrate(indicator_examples, danger, vectors, stories)
     everything = indicator_examples + danger
     told = narrative_examples(stories)
+    calm = calm_runs(narrative_examples([story]) for story in stories)
     taught = [e for e in everything if teaches_indicators(e)] + told
     labels = [e.label for e in taught]
     bundle = {
         "format": MODEL_FORMAT,
         "indicators": fit(build_pipeline(), [e.text for e in taught], labels),
         "vectors": build_vector_model().fit(vectors.texts([e.text for e in taught]), np.asarray(labels)),
-        "danger": fit(build_pipeline(), [e.text for e in everything], [int(e.danger) for e in everything]),
+        "danger": fit(build_pipeline(), [e.text for e in everything + calm], [int(e.danger) for e in everything + calm]),
         **{key: thresholds[key] for key in ("threshold", "thresholds", "none_ratio", "tfidf_weight", "tfidf_threshold",
                                               "tfidf_thresholds", "tfidf_none_ratio", "unnamed_none_below",
                                               "tfidf_unnamed_none_below", "danger_threshold")},
@@ -470,7 +481,8 @@ def train(out: Path = MODEL_PATH, force: bool = False, log=print) -> Optional[di
         "inputs_hash": digest,
         "languages": sorted({e.language for e in examples}),
         "examples": {"indicators": len(examples), "none_from_nlu": len(none_extra), "danger_now": len(danger),
-                     "narratives": len(stories), "narrative_runs": len(told)},
+                     "narratives": len(stories), "narrative_runs": len(told),
+                     "calm_runs_not_danger": len(calm)},
         **thresholds,
         "seconds": round(time.monotonic() - started, 1),
     }

@@ -53,6 +53,21 @@ def test_narratives_teach_the_indicator_model_never_the_danger_model(tmp_path):
     assert all(train.teaches_indicators(e) for e in examples)
 
 
+def test_the_filler_of_calm_narratives_teaches_the_danger_model_what_is_no_emergency(tmp_path):
+    locked = STORY + """\
+  - text: "i am in dubai, they lock the door at night. please help"
+    evidence:
+      movement_restricted: ["they lock the door at night"]
+"""
+    stories = narratives.load_narratives(write(tmp_path, locked))
+    calm = train.calm_runs(train.narrative_examples([story]) for story in stories)
+    texts = {e.text for e in calm}
+    assert "sorry for writing so late" in texts and "can my employer ask for my passport?" in texts
+    # A story with a sign of danger is not labelled for danger now: its filler may be a cry for help.
+    assert not any("dubai" in text or "help" in text for text in texts)
+    assert all(e.label == NONE and not e.danger for e in calm)
+
+
 def test_a_quote_that_is_not_in_the_text_word_for_word_is_refused_with_where_it_is(tmp_path):
     with pytest.raises(ValueError, match="en.yml: narrative 1.*not in the text"):
         narratives.load_narratives(write(tmp_path, STORY.replace('["the boss keeps my passport"]', '["boss has my passport"]')))
