@@ -20,6 +20,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import Pipeline, make_pipeline
 
+from bot.arabizi import ARABIZI_SURE, arabizi_marks
 from bot.config import PROJECT_ROOT
 
 # Languages we recognise only to say "we don't speak it yet": common in migration and
@@ -44,15 +45,6 @@ PHRASING_WEIGHT = 0.5  # measured on tests/nlu_heldout: lingua alone 0.936, blen
 NLU_DATA_DIR = PROJECT_ROOT / "nlu_data"
 _ANNOTATION = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 SWITCH_RUN = 2  # consecutive clear messages in another language before the reply language follows
-
-# Arabizi (Arabic typed in Latin letters, common on cheap phones and in the Maghreb) uses a lone
-# digit for an Arabic letter: "3andi", "ma3a", "7abibi", "5ad", "l9ehra". lingua knows no arabizi
-# and called such messages Tagalog or English. 2 (hamza) and 8 are left out: Indonesian doubles
-# words with 2 ("temen2") and English texting writes "l8r". Numbers with units ("17ans", "5am") are
-# not letters.
-_ARABIZI_LETTER = re.compile(r"(?<![0-9])(?:(?<=[a-z])[35679](?=[a-z])|\b[35679](?=[a-z]{2}))(?![0-9])")
-_NUMBER_WITH_UNIT = re.compile(r"^\d+(am|pm|st|nd|rd|th|hr|hrs|min|mins|kg|km|yo|ans|eme|er|ere|thn|jt)$")
-ARABIZI_SURE = 2  # words with an Arabic-letter digit before a message is taken as Arabic
 
 
 @dataclass(frozen=True)
@@ -141,12 +133,6 @@ def is_meaningful(text: str) -> bool:
     if all(_letters(w) in NEUTRAL_WORDS for w in words):
         return False
     return True
-
-
-def arabizi_marks(text: str) -> int:
-    """How many words of a text use a digit as an Arabic letter (arabizi), acronyms aside."""
-    lowered = [word.lower() for word in re.findall(r"[^\W_]+", text) if not word.isupper()]
-    return sum(1 for word in lowered if not _NUMBER_WITH_UNIT.match(word) and _ARABIZI_LETTER.search(word))
 
 
 def _is_single_name_like(text: str) -> bool:
