@@ -4,7 +4,8 @@ Text is cut into clauses (sentence marks, commas and joining words in the suppor
 spaces in Thai, which writes clauses without punctuation), and every clause and every run of two
 or three neighbouring clauses is scored by the trained screening model (`train.py`): a TF-IDF
 character + word n-gram linear classifier over the indicator ids and `none`, averaged with a
-classifier over multilingual sentence vectors (`vectors.py`) when that model can load here. Negations and
+classifier over multilingual sentence vectors (`vectors.py`) when that model can load here and
+the text is not arabizi (Arabic in Latin letters, which the vectors never learnt). Negations and
 hypotheticals ("I have my passport", "what if they take my passport?") are `none` examples in the
 training data, so they are learnt rather than listed. Neighbouring runs matter because people
 split one fact over two clauses ("he beats him | when he brings back less than three").
@@ -27,6 +28,7 @@ import joblib
 import numpy as np
 
 from actions.screening.vectors import SentenceVectors, shared_vectors
+from bot.arabizi import is_arabizi
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 MODEL_PATH = PROJECT_ROOT / "models" / "screening.joblib"
@@ -202,6 +204,23 @@ def windows(text: str, clauses: list[Span], size: int = MAX_WINDOW) -> list[Span
     return runs
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """The thresholds one way of scoring was calibrated with (train.py)."""
+
+    threshold: float
+    thresholds: dict[str, float]
+    none_ratio: float
+    unnamed_below: float
+
+    @classmethod
+    def of(cls, bundle: dict[str, Any], tfidf_alone: bool) -> "Calibration":
+        """The calibration of TF-IDF averaged with the vectors, or of TF-IDF alone (if the bundle has one)."""
+        key = (lambda name: "tfidf_" + name) if tfidf_alone and "tfidf_threshold" in bundle else (lambda name: name)
+        return cls(float(bundle[key("threshold")]), dict(bundle.get(key("thresholds")) or {}),
+                   float(bundle.get(key("none_ratio"), 0.0)), float(bundle.get(key("unnamed_none_below"), 0.0)))
+
+
 class Extractor:
     """Applies the trained screening model to free text."""
 
@@ -216,18 +235,15 @@ class Extractor:
         # calibrated for it alone (a missing wheel or engine degrades screening, never stops it).
         self.vector_model = bundle.get("vectors") if vectors is not None else None
         self.vectors = vectors if self.vector_model is not None else None
-        alone = self.vector_model is None and "tfidf_threshold" in bundle
-        self.threshold: float = float(bundle["tfidf_threshold" if alone else "threshold"])
-        self.thresholds: dict[str, float] = dict(bundle.get("tfidf_thresholds" if alone else "thresholds") or {})
-        self.none_ratio: float = float(bundle.get("tfidf_none_ratio" if alone else "none_ratio", 0.0))
         self.tfidf_weight: float = float(bundle.get("tfidf_weight", 1.0))
-        self.unnamed_below: float = float(bundle.get("tfidf_unnamed_none_below" if alone else "unnamed_none_below", 0.0))
+        self.tfidf_alone = Calibration.of(bundle, tfidf_alone=True)
+        self.calibration = Calibration.of(bundle, tfidf_alone=self.vector_model is None)
         self.danger_threshold: float = float(bundle["danger_threshold"])
 
-    def score(self, pieces: list[str]) -> np.ndarray:
+    def score(self, pieces: list[str], tfidf_alone: bool = False) -> np.ndarray:
         """Indicator probabilities for each piece of text (rows), by class (columns)."""
         tfidf = self.indicators.predict_proba(pieces)
-        if self.vector_model is None or self.vectors is None or not pieces:
+        if tfidf_alone or self.vector_model is None or self.vectors is None or not pieces:
             return tfidf
         meaning = self.vector_model.predict_proba(self.vectors.texts(pieces))
         return self.tfidf_weight * tfidf + (1.0 - self.tfidf_weight) * meaning
@@ -238,18 +254,23 @@ class Extractor:
         if not clauses:
             return Extraction([], None)
         runs = windows(unicodedata.normalize("NFC", text), clauses)
-        probabilities = read_in_context(self.score([r.text for r in runs]), self.classes, self.none_ratio, runs)
+        # The sentence vectors read arabizi as nothing ("lmadam chadda lpasspor dyali", the madam
+        # keeps my passport); the TF-IDF model learnt it from the arabizi training data.
+        alone = is_arabizi(text)
+        calibration = self.tfidf_alone if alone else self.calibration
+        probabilities = read_in_context(self.score([r.text for r in runs], tfidf_alone=alone), self.classes,
+                                        calibration.none_ratio, runs)
         findings = []
         for column, label in enumerate(self.classes):
             if label == NONE:
                 continue
-            best = _best_evidence(runs, probabilities[:, column], self.thresholds.get(label, self.threshold))
+            best = _best_evidence(runs, probabilities[:, column], calibration.thresholds.get(label, calibration.threshold))
             if best is not None:
                 span, p = best
                 findings.append(Finding(label, p, span.text, span.start, span.end))
         findings.sort(key=lambda f: (-f.probability, f.start))
         unnamed = not findings and NONE in self.classes and \
-            float(probabilities[:, self.classes.index(NONE)].min()) < self.unnamed_below
+            float(probabilities[:, self.classes.index(NONE)].min()) < calibration.unnamed_below
         danger_p = self.danger.predict_proba([r.text for r in runs])[:, list(self.danger.classes_).index(1)]
         best_danger = _best_evidence(runs, danger_p, self.danger_threshold)
         danger = None

@@ -152,8 +152,36 @@ def test_without_sentence_vectors_the_tfidf_model_alone_uses_its_own_thresholds(
     bundle = {**tiny_extractor().bundle, "vectors": object(), "threshold": 0.9, "tfidf_threshold": 0.3,
               "none_ratio": 2.0, "tfidf_none_ratio": 1.0}
     alone = Extractor(bundle, vectors=None)
-    assert alone.vector_model is None and (alone.threshold, alone.none_ratio) == (0.3, 1.0)
+    assert alone.vector_model is None and (alone.calibration.threshold, alone.calibration.none_ratio) == (0.3, 1.0)
     assert "documents_confiscated" in alone.extract("the boss took my passport").ids
+
+
+class VectorsThatReadNothing:
+    """Sentence vectors and their model that find `none` everywhere, as e5 does with arabizi."""
+
+    def __init__(self, classes: list[str]):
+        self.classes_ = np.asarray(classes)
+
+    def texts(self, pieces: list[str]) -> np.ndarray:
+        return np.zeros((len(pieces), 2))
+
+    def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
+        return np.tile((self.classes_ == "none").astype(float), (len(matrix), 1))
+
+
+def test_arabizi_is_scored_by_the_tfidf_model_alone_which_learnt_it_not_by_the_sentence_vectors():
+    tiny = tiny_extractor()
+    arabizi = train.fit(train.build_pipeline(),
+                        ["lmadam chadda lpasspor dyali", "lkafil 3ando jawaz dyali", "boss took my passport",
+                         "salam 3likom", "ana mezyana l7amdolilah", "hello", "i like my job"],
+                        ["documents_confiscated"] * 3 + ["none"] * 4)
+    blind = VectorsThatReadNothing([str(c) for c in arabizi.classes_])
+    bundle = {**tiny.bundle, "indicators": arabizi, "vectors": blind, "tfidf_weight": 0.5,
+              "threshold": 0.45, "tfidf_threshold": 0.3, "none_ratio": 0.0, "tfidf_none_ratio": 0.0}
+    extractor = Extractor(bundle, vectors=blind)
+    assert "documents_confiscated" in extractor.extract("slm, lmadam chadda lpasspor dyali w ma3andich l7a9 bach nkhrj").ids
+    # The same words in Latin letters without digit-letters are not arabizi: both models are asked.
+    assert extractor.extract("lmadam chadda lpasspor dyali").ids == []
 
 
 def test_the_trained_model_averages_tfidf_and_sentence_vectors_with_calibrated_weights(model):
