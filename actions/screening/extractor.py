@@ -216,9 +216,9 @@ class Calibration:
     @classmethod
     def of(cls, bundle: dict[str, Any], tfidf_alone: bool) -> "Calibration":
         """The calibration of TF-IDF averaged with the vectors, or of TF-IDF alone (if the bundle has one)."""
-        key = (lambda name: "tfidf_" + name) if tfidf_alone and "tfidf_threshold" in bundle else (lambda name: name)
-        return cls(float(bundle[key("threshold")]), dict(bundle.get(key("thresholds")) or {}),
-                   float(bundle.get(key("none_ratio"), 0.0)), float(bundle.get(key("unnamed_none_below"), 0.0)))
+        prefix = "tfidf_" if tfidf_alone and "tfidf_threshold" in bundle else ""
+        return cls(float(bundle[prefix + "threshold"]), dict(bundle.get(prefix + "thresholds") or {}),
+                   float(bundle.get(prefix + "none_ratio", 0.0)), float(bundle.get(prefix + "unnamed_none_below", 0.0)))
 
 
 class Extractor:
@@ -256,9 +256,9 @@ class Extractor:
         runs = windows(unicodedata.normalize("NFC", text), clauses)
         # The sentence vectors read arabizi as nothing ("lmadam chadda lpasspor dyali", the madam
         # keeps my passport); the TF-IDF model learnt it from the arabizi training data.
-        alone = is_arabizi(text)
-        calibration = self.tfidf_alone if alone else self.calibration
-        probabilities = read_in_context(self.score([r.text for r in runs], tfidf_alone=alone), self.classes,
+        arabizi = is_arabizi(text)
+        calibration = self.tfidf_alone if arabizi else self.calibration
+        probabilities = read_in_context(self.score([r.text for r in runs], tfidf_alone=arabizi), self.classes,
                                         calibration.none_ratio, runs)
         findings = []
         for column, label in enumerate(self.classes):

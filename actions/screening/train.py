@@ -461,8 +461,9 @@ def train(out: Path = MODEL_PATH, force: bool = False, log=print) -> Optional[di
     vectors = SentenceVectors(cache=load_cache(VECTOR_CACHE))  # raises with the reason if it cannot load
     thresholds = calibrate(indicator_examples, danger, vectors, stories)
     everything = indicator_examples + danger
-    told = narrative_examples(stories)
-    calm = calm_runs(narrative_examples([story]) for story in stories)
+    lessons = [narrative_examples([story]) for story in stories]  # each story cut into runs once
+    told = [e for lesson in lessons for e in lesson]
+    calm = calm_runs(lessons)
     taught = [e for e in everything if teaches_indicators(e)] + told
     labels = [e.label for e in taught]
     bundle = {
